@@ -1,0 +1,130 @@
+"""The ``sitegen`` command: a thin layer over the pipeline.
+
+Commands parse options, call one function, and print what it returns or the
+message of the SitegenError it raised; the exit code comes from the error
+(0 ok, 1 content errors, 2 usage or configuration errors).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SitegenError, UsageError, summary_line
+
+
+def _load(config_file: str, **options):
+    from .config import load_config
+    config = load_config(config_file)
+    changes = {k: v for k, v in options.items() if v}
+    return config.with_options(**changes) if changes else config
+
+
+def _print_warnings(warnings, fmt: str = "text") -> None:
+    for warning in warnings:
+        click.echo(warning.format_github() if fmt == "github" else warning.format(), err=True)
+
+
+def _run(action, fmt: str = "text") -> None:
+    try:
+        action()
+    except SitegenError as exc:
+        if getattr(exc, "diagnostics", None) is not None and fmt == "github":
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.format_github())
+            click.echo(exc.format_message().splitlines()[-1], err=True)
+        else:
+            click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
+
+
+config_option = click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
+                             type=click.Path(dir_okay=False), help="The site's mkdocs.yml.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def main() -> None:
+    """Build cited fact-sheet sites from Markdown and stored sources."""
+
+
+@main.command()
+@config_option
+@click.option("--drafts", is_flag=True, help="Include sheets with status: draft.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--timings", is_flag=True, help="Print where the time went, by stage.")
+def build(config_file: str, drafts: bool, strict: bool, timings: bool) -> None:
+    """Check the content and build the site into site_dir, atomically."""
+    def action():
+        from .build import build as run_build
+        result = run_build(_load(config_file, drafts=drafts, strict=strict))
+        _print_warnings(result.warnings)
+        total = sum(result.timings.values())
+        click.echo(f"built {result.pages} pages ({result.files} files) in {total:.2f} s; "
+                   f"{summary_line(0, len(result.warnings))}", err=True)
+        if timings:
+            for stage, seconds in result.timings.items():
+                click.echo(f"  {stage:<8} {seconds * 1000:8.1f} ms", err=True)
+    _run(action)
+
+
+@main.command()
+@config_option
+@click.option("--drafts", is_flag=True, help="Check drafts too.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="github prints GitHub Actions annotations.")
+def check(config_file: str, drafts: bool, strict: bool, fmt: str) -> None:
+    """Check every sheet, source and citation without writing anything."""
+    def action():
+        from .build import check as run_check
+        result = run_check(_load(config_file, drafts=drafts, strict=strict))
+        _print_warnings(result.warnings, fmt)
+        site = result.site
+        click.echo(f"checked {len(site.sheets)} sheets and {len(site.content.sources)} sources: "
+                   f"{summary_line(0, len(result.warnings))}", err=True)
+    _run(action, fmt)
+
+
+@main.group()
+def new() -> None:
+    """Create new content from a scaffold."""
+
+
+@new.command("sheet")
+@config_option
+@click.argument("title")
+@click.option("--id", "sheet_id", help="The sheet id (file name); derived from the title by default.")
+def new_sheet(config_file: str, title: str, sheet_id: str | None) -> None:
+    """Write content/sheets/<id>.md, a valid sheet with the next steps in comments."""
+    def action():
+        from .scaffold import new_sheet as make
+        config = _load(config_file)
+        path = make(config, title, sheet_id)
+        click.echo(f"created {path.relative_to(config.root).as_posix()}; next: fill in its facts, "
+                   f"then run 'sitegen check'", err=True)
+    _run(action)
+
+
+@main.command("import")
+@config_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "source_id", help="The source id (only with one file).")
+@click.option("--kind", default="news", show_default=True, help="Source kind: news, statement, readout, ...")
+@click.option("--language", default="en", show_default=True, help="BCP 47 language tag of the text.")
+def import_(config_file: str, files: tuple[Path, ...], source_id: str | None, kind: str, language: str) -> None:
+    """Store crawled news texts as sources: <id>.txt byte for byte, and a pre-filled <id>.yml."""
+    def action():
+        from .importer import import_file
+        if source_id and len(files) > 1:
+            raise UsageError("--id names one source: import one file at a time when you set it")
+        config = _load(config_file)
+        for path in files:
+            imported = import_file(path, config.docs_dir / "sources", source_id=source_id, kind=kind,
+                                   language=language, display_root=config.root)
+            click.echo(f"imported {imported.id}: {imported.txt_path.relative_to(config.root).as_posix()} "
+                       f"and {imported.yml_path.name}; check its .yml, then cite it as [@{imported.id}]", err=True)
+    _run(action)

@@ -1,0 +1,214 @@
+"""Read ``mkdocs.yml`` into a frozen, typed :class:`SiteConfig`.
+
+MkDocs' own keys keep their MkDocs meaning; sitegen's settings live under
+``plugins: - sitegen: {...}``. Keys that MkDocs knows but sitegen does not use
+(``nav``, ``theme.name``...) are accepted and ignored, so the same file still
+works with ``mkdocs``; an unknown *sitegen* option is an error that names it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, ContentError, Diagnostic, did_you_mean
+from . import yamlload
+
+DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
+    ("tables", {}),
+    ("footnotes", {}),
+    ("toc", {}),
+    ("sane_lists", {}),
+)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything a build depends on besides the files themselves."""
+
+    root: Path                      # folder holding mkdocs.yml; relative paths start here
+    config_path: Path               # the mkdocs.yml that was read
+    site_name: str                  # shown in every page header and the feed title
+    site_url: str = ""              # absolute URL of the published site; needed for sitemap and feed
+    site_description: str = ""      # meta description of the home page and the feed subtitle
+    site_author: str = ""           # feed and JSON-LD author when a sheet names none
+    copyright: str = ""             # footer line
+    repo_url: str = ""              # link to the repository in the footer
+    edit_uri: str = ""              # appended to repo_url to make "edit this page" links
+    docs_dir: Path = Path("content")  # the content folder (absolute after loading)
+    site_dir: Path = Path("site")   # the output folder (absolute after loading)
+    use_directory_urls: bool = True  # pages live at name/index.html and are linked as name/
+    templates_dir: Path = Path("templates")  # theme.custom_dir: Jinja templates and static assets
+    locale: str = "en"              # theme.locale: the html lang attribute
+    markdown_extensions: tuple[tuple[str, dict], ...] = DEFAULT_EXTENSIONS  # Python-Markdown extensions with their options
+    extra: dict = field(default_factory=dict)  # free values passed to templates as `extra`
+    # sitegen's own options (plugins: - sitegen: {...})
+    drafts: bool = False            # include sheets with status: draft
+    strict: bool = False            # treat warnings as errors
+    search: bool = True             # build the Pagefind search index
+    max_file_size: int = 2_000_000  # bytes; larger content files are refused
+    cname: str = ""                 # custom domain written to CNAME on deploy
+    cache_dir: Path = Path(".sitegen-cache")  # on-disk render cache (absolute after loading)
+
+    def with_options(self, **changes: Any) -> "SiteConfig":
+        return dataclasses.replace(self, **changes)
+
+
+PLUGIN_OPTIONS: dict[str, type] = {
+    "drafts": bool,
+    "strict": bool,
+    "search": bool,
+    "max_file_size": int,
+    "cname": str,
+    "cache_dir": str,
+}
+
+_STRING_KEYS = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "edit_uri")
+
+
+def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
+    """Read and check ``mkdocs.yml``; any problem is a ConfigError (exit code 2)."""
+    path = Path(config_path).absolute()
+    shown = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(Diagnostic(str(config_path), 1, 1, "configuration file not found",
+                                     hint="run sitegen in the folder that holds mkdocs.yml, or pass --config-file")) from None
+    except UnicodeDecodeError:
+        raise ConfigError(Diagnostic(shown, 1, 1, "configuration file is not valid UTF-8")) from None
+    try:
+        data = yamlload.load(text.replace("\r\n", "\n"), shown, env=True)
+    except ContentError as exc:
+        raise ConfigError(exc.diagnostics[0]) from None
+    if not isinstance(data, yamlload.YMap):
+        raise ConfigError(Diagnostic(shown, 1, 1, "mkdocs.yml must be a mapping of settings"))
+
+    def fail(key_mark: tuple[int, int], message: str, hint: str | None = None):
+        raise ConfigError(Diagnostic(shown, key_mark[0], key_mark[1], message, hint=hint))
+
+    values: dict[str, Any] = {}
+    for key in _STRING_KEYS:
+        if key in data:
+            value = data[key]
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                fail(data.mark(key), f"'{key}' must be a string, not {_type_name(value)}")
+            values[key] = value
+    if not values.get("site_name"):
+        fail(data.start, "'site_name' is required", "add a line such as: site_name: My fact sheets")
+    if "use_directory_urls" in data and data["use_directory_urls"] is not True:
+        fail(data.mark("use_directory_urls"), "sitegen supports only 'use_directory_urls: true'",
+             "remove the setting or set it to true")
+
+    root = path.parent
+    for key in ("docs_dir", "site_dir"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                fail(data.mark(key), f"'{key}' must be a folder path")
+            values[key] = (root / data[key]).resolve()
+    values.setdefault("docs_dir", (root / "content").resolve())
+    values.setdefault("site_dir", (root / "site").resolve())
+
+    templates, locale = _theme(data, fail)
+    values["templates_dir"] = (root / templates).resolve()
+    values["locale"] = locale
+    if "markdown_extensions" in data:
+        values["markdown_extensions"] = _extensions(data, fail)
+    if "extra" in data:
+        if not isinstance(data["extra"], dict):
+            fail(data.mark("extra"), "'extra' must be a mapping")
+        values["extra"] = _plain(data["extra"])
+    values.update(_plugin_options(data, fail))
+    values["cache_dir"] = (root / values.get("cache_dir", ".sitegen-cache")).resolve()
+    return SiteConfig(root=root, config_path=path, **values)
+
+
+def _theme(data, fail) -> tuple[str, str]:
+    theme = data.get("theme")
+    if theme is None:
+        return "templates", "en"
+    if not isinstance(theme, dict):
+        fail(data.mark("theme"), "'theme' must be a mapping with 'custom_dir'",
+             "write: theme: {name: null, custom_dir: templates}")
+    custom = theme.get("custom_dir", "templates")
+    if not isinstance(custom, str):
+        fail(theme.mark("custom_dir"), "'theme.custom_dir' must be a folder path")
+    locale = theme.get("locale", "en")
+    if not isinstance(locale, str):
+        fail(theme.mark("locale"), "'theme.locale' must be a language code such as en")
+    return custom, locale
+
+
+def _extensions(data, fail) -> tuple[tuple[str, dict], ...]:
+    raw = data["markdown_extensions"]
+    if not isinstance(raw, list):
+        fail(data.mark("markdown_extensions"), "'markdown_extensions' must be a list")
+    result = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            result.append((item, {}))
+        elif isinstance(item, dict) and len(item) == 1:
+            name, options = next(iter(item.items()))
+            result.append((name, _plain(options or {})))
+        else:
+            fail(raw.mark(index), "each markdown extension is a name or a mapping of one name to its options")
+    return tuple(result)
+
+
+def _plugin_options(data, fail) -> dict[str, Any]:
+    plugins = data.get("plugins")
+    if plugins is None:
+        return {}
+    entries = plugins.items() if isinstance(plugins, dict) else None
+    if entries is None:
+        if not isinstance(plugins, list):
+            fail(data.mark("plugins"), "'plugins' must be a list")
+        entries = []
+        for index, item in enumerate(plugins):
+            if isinstance(item, str):
+                entries.append((item, None))
+            elif isinstance(item, dict) and len(item) == 1:
+                entries.append(next(iter(item.items())))
+            else:
+                fail(plugins.mark(index), "each plugin is a name or a mapping of one name to its options")
+    options = next((opts for name, opts in entries if name == "sitegen"), None)
+    if not options:
+        return {}
+    if not isinstance(options, dict):
+        fail(data.mark("plugins"), "the options of the sitegen plugin must be a mapping")
+    result = {}
+    for key, value in options.items():
+        line_col = options.mark(key, of_value=False)
+        if key not in PLUGIN_OPTIONS:
+            fail(line_col, f"unknown sitegen option '{key}'",
+                 did_you_mean(str(key), PLUGIN_OPTIONS) or f"known options: {', '.join(sorted(PLUGIN_OPTIONS))}")
+        expected = PLUGIN_OPTIONS[key]
+        if type(value) is not expected:
+            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}")
+        result[key] = value
+    return result
+
+
+def _plain(value):
+    """Strip position bookkeeping so values passed on are ordinary dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if value is None:
+        return "empty"
+    for kind, name in ((int, "a whole number"), (float, "a number"), (str, "a string"),
+                       (list, "a list"), (dict, "a mapping")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__

@@ -1,0 +1,147 @@
+"""Diagnostics and the exception hierarchy.
+
+Every user-facing problem is a :class:`Diagnostic` that names a file, a line
+and a column, says what is wrong and, where it helps, what to do. Stages
+collect diagnostics instead of raising on the first one, so an editor sees
+every problem of the site at once. The CLI only prints what these classes
+format; it never builds messages of its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import KW_ONLY, dataclass
+from typing import Iterable, Sequence
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at one place: ``path:line:col: severity: message``."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    _: KW_ONLY
+    severity: str = ERROR
+    hint: str | None = None
+
+    def format(self) -> str:
+        text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def format_github(self) -> str:
+        """A GitHub Actions workflow command, shown as an annotation on the line."""
+        kind = "error" if self.severity == ERROR else "warning"
+        message = self.message + (f" (hint: {self.hint})" if self.hint else "")
+        return (
+            f"::{kind} file={_gh_property(self.path)},line={self.line},col={self.col}"
+            f"::{_gh_data(message)}"
+        )
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class SitegenError(Exception):
+    """Base of every error sitegen reports to a user; carries its exit code."""
+
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return str(self)
+
+
+class UsageError(SitegenError):
+    """Wrong command line, configuration or environment: exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A problem in ``mkdocs.yml``; formatted like any diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+class ContentError(SitegenError):
+    """One or more problems in the content: exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = sorted(diagnostics)
+        super().__init__(self.format_message())
+
+    def format_message(self) -> str:
+        errors = sum(d.severity == ERROR for d in self.diagnostics)
+        warnings = len(self.diagnostics) - errors
+        lines = [d.format() for d in self.diagnostics]
+        lines.append(summary_line(errors, warnings))
+        return "\n".join(lines)
+
+
+class OutputError(SitegenError):
+    """The site could not be written; the previous site is left as it was."""
+
+    exit_code = 1
+
+
+def summary_line(errors: int, warnings: int) -> str:
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest known spelling, or None when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class Collector:
+    """Gathers diagnostics across a stage, then raises them all together."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, path: str, line: int, col: int, message: str, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(path, line, col, message, severity=ERROR, hint=hint))
+
+    def warning(self, path: str, line: int, col: int, message: str, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(path, line, col, message, severity=WARNING, hint=hint))
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == WARNING]
+
+    def raise_if_errors(self, strict: bool = False) -> None:
+        """Raise every diagnostic at once if any is an error (or any at all when strict)."""
+        if self.errors or (strict and self.items):
+            items = self.items
+            if strict:
+                items = [Diagnostic(d.path, d.line, d.col, d.message, severity=ERROR, hint=d.hint) for d in items]
+            raise ContentError(items)

@@ -1,0 +1,106 @@
+"""Machine-readable outputs: Atom feed, sitemap, robots.txt and JSON exports.
+
+They are built from the same view objects as the pages, so a fact reads the
+same everywhere. Nothing here looks at the clock: the feed's dates are the
+sheets' ``as_of`` dates, so identical content gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from .config import SiteConfig
+from .views import Views, absolute
+
+
+def _xml_text(text: str) -> str:
+    """Escape for XML and drop characters XML 1.0 cannot carry."""
+    cleaned = "".join(c for c in text if c in "\t\n\r" or (ord(c) >= 0x20 and ord(c) not in (0xFFFE, 0xFFFF)))
+    return escape(cleaned)
+
+
+def atom_feed(views: Views, config: SiteConfig) -> bytes:
+    sheets = views.site.sheets
+    site_id = absolute(config, "") or "urn:sitegen:site"
+    updated = max((s.as_of for s in sheets), default=None)
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.locale)}>',
+             f"  <title>{_xml_text(config.site_name)}</title>",
+             f"  <id>{_xml_text(site_id)}</id>"]
+    if config.site_description:
+        lines.append(f"  <subtitle>{_xml_text(config.site_description)}</subtitle>")
+    if absolute(config, ""):
+        lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, ""))}/>')
+        lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, "feed.xml"))}/>')
+    if updated:
+        lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
+    lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
+    for sheet in sheets:
+        url = absolute(config, f"sheets/{sheet.id}/")
+        lines += ["  <entry>",
+                  f"    <title>{_xml_text(sheet.title)}</title>",
+                  f"    <id>{_xml_text(url or 'urn:sitegen:sheet:' + sheet.id)}</id>"]
+        if url:
+            lines.append(f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>')
+        lines += [f"    <updated>{sheet.as_of.isoformat()}T00:00:00Z</updated>",
+                  f"    <summary>{_xml_text(sheet.summary)}</summary>"]
+        lines += [f"    <category term={quoteattr(t)}/>" for t in sheet.topics]
+        lines.append("  </entry>")
+    lines.append("</feed>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def sitemap(urls: list[str], config: SiteConfig) -> bytes | None:
+    """A sitemap needs absolute addresses; without site_url there is none."""
+    if not config.site_url:
+        return None
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <url><loc>{_xml_text(absolute(config, u))}</loc></url>" for u in urls]
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def robots(config: SiteConfig) -> bytes:
+    text = "User-agent: *\nAllow: /\n"
+    if config.site_url:
+        text += f"Sitemap: {absolute(config, 'sitemap.xml')}\n"
+    return text.encode("utf-8")
+
+
+def _dump(data) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _citation(note: dict) -> dict:
+    source = note["source"]
+    return {"source": source["id"], "source_title": source["title"], "publisher": source["publisher"],
+            "published": source["published"], "source_url": source["link"] or None, "quote": note["quote"],
+            "page": source["url"] + (("#" + note["href"].split("#", 1)[1]) if "#" in note["href"] else "")}
+
+
+def data_exports(views: Views) -> dict[str, bytes]:
+    """/data/sheets.json (every sheet) and /data/facts.json (every fact with its citation)."""
+    sheets, facts = [], []
+    for sheet in sorted(views.site.sheets, key=lambda s: s.id):
+        view = views.sheet(sheet)
+        sheets.append({
+            "id": view["id"], "url": view["url"], "title": view["title"], "summary": view["summary"],
+            "as_of": view["as_of"], "review_by": view["review_by"] or None, "stale": view["stale"],
+            "topics": [t["id"] for t in view["topics"]], "entities": [e["id"] for e in view["entities"]],
+            "countries": view["countries"], "related": [r["id"] for r in view["related"]],
+            "sources": [s["id"] for s in view["sources"]],
+        })
+        for kind, items in (("key_fact", view["key_facts"]), ("figure", view["figures"]), ("event", view["timeline"])):
+            for index, item in enumerate(items):
+                fact = {"sheet": view["id"], "kind": kind, "index": index, "citation": _citation(item["note"])}
+                if kind == "figure":
+                    fact.update(label=item["label"], value=item["value"])
+                else:
+                    fact["text"] = item["text"]
+                if kind == "event":
+                    fact["date"] = item["date"]
+                facts.append(fact)
+    return {"data/sheets.json": _dump({"version": 1, "sheets": sheets}),
+            "data/facts.json": _dump({"version": 1, "facts": facts})}

@@ -1,0 +1,308 @@
+"""Walk ``docs_dir`` once and turn its files into validated model records.
+
+Files are read as bytes, size-capped, decoded strictly as UTF-8 (a BOM is
+dropped, CRLF becomes LF) and parsed; every problem is collected with its
+position. Nothing outside ``docs_dir`` is ever read: symlinks that leave it
+are refused. Other files (images, PDFs) are passed through as assets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import frontmatter, schema, yamlload
+from .config import SiteConfig
+from .errors import Collector, ContentError
+from .model import ID_RE, Content, Page, Pos, Sheet, Source
+from .yamlload import YMap
+
+# First URL segments the engine itself writes; a plain page may not take them.
+RESERVED = frozenset({"sheets", "sources", "topics", "entities", "timeline", "figures", "data",
+                      "assets", "pagefind", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
+                      "index.html", "search"})
+SKIPPED_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+
+
+@dataclass
+class Loaded:
+    """What the loader hands on: the content, the assets and the files read."""
+
+    content: Content
+    assets: dict[str, Path] = field(default_factory=dict)    # output path -> file to copy
+    inputs: dict[str, bytes] = field(default_factory=dict)   # relpath -> raw bytes, for hashing
+
+
+def load_content(config: SiteConfig, report: Collector) -> Loaded:
+    """Read everything under docs_dir; problems go to ``report``."""
+    docs = config.docs_dir
+    if not docs.is_dir():
+        report.error(_show(config, docs), 1, 1, "docs_dir does not exist",
+                     "create it, or set docs_dir in mkdocs.yml to the folder holding your content")
+        return Loaded(Content({}, {}, {}, {}, {}))
+    reader = _Reader(config, report)
+    files = reader.walk()
+    sheets: dict[str, Sheet] = {}
+    sources: dict[str, Source] = {}
+    pages: dict[str, Page] = {}
+    vocab: dict[str, tuple[dict, dict]] = {"topics": ({}, {}), "entities": ({}, {})}
+    texts: dict[str, tuple[str, bytes, str]] = {}
+    assets: dict[str, Path] = {}
+    source_yml: dict[str, tuple[str, YMap]] = {}
+    seen_urls: dict[str, str] = {}
+
+    def claim(url: str, shown: str) -> bool:
+        key = unicodedata.normalize("NFC", url).casefold()
+        if key in seen_urls:
+            report.error(shown, 1, 1, f"'{shown}' would be published at the same URL as '{seen_urls[key]}' (/{url})",
+                         "rename one of them; URLs that differ only in case or Unicode form collide "
+                         "on case-insensitive servers")
+            return False
+        seen_urls[key] = shown
+        return True
+
+    for rel, path in files:
+        shown = _show(config, path)
+        parts = rel.split("/")
+        stem, suffix = os.path.splitext(parts[-1])
+        if parts[0] == "sheets" and suffix == ".md":
+            if len(parts) != 2:
+                report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
+                             f"move it to {_show(config, docs / 'sheets' / parts[-1])}")
+            elif _valid_id(stem, shown, "sheet", report) and claim(f"sheets/{stem}/", shown):
+                sheet = reader.sheet(stem, path, shown)
+                if sheet:
+                    sheets[stem] = sheet
+        elif parts[0] == "sources" and len(parts) == 2 and suffix in (".yml", ".yaml", ".txt"):
+            if not _valid_id(stem, shown, "source", report):
+                continue
+            if suffix == ".txt":
+                raw = reader.read_bytes(path, shown)
+                if raw is not None:
+                    text = reader.decode(raw, shown)
+                    if text is not None:
+                        texts[stem] = (text, raw, shown)
+            elif claim(f"sources/{stem}/", shown):
+                data = reader.yaml_file(path, shown)
+                if isinstance(data, YMap):
+                    source_yml[stem] = (shown, data)
+                elif reader.ok(path):
+                    report.error(shown, 1, 1, "a source file must be a mapping of fields", "start with 'title: ...'")
+        elif parts[0] == "data" and len(parts) == 2 and stem in vocab and suffix in (".yml", ".yaml"):
+            data = reader.yaml_file(path, shown)
+            vocab[stem] = schema.vocabulary_from_yaml(stem, shown, data, report)
+        elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
+            slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
+            if parts[0] in RESERVED or parts[0].lower() in RESERVED:
+                report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{parts[0]}/, which sitegen uses itself",
+                             "rename the file")
+            elif claim(f"{slug}/" if slug else "", shown):
+                page = reader.page(slug, path, shown)
+                if page:
+                    pages[slug] = page
+        elif parts[0] not in ("sheets", "sources", "data") and claim(rel, shown):
+            assets[rel] = path
+        else:
+            report.warning(shown, 1, 1, "file ignored: it is not a kind of content sitegen knows here",
+                           "sheets are sheets/*.md, sources sources/*.yml with an optional .txt, "
+                           "vocabularies data/topics.yml and data/entities.yml")
+
+    for source_id, (shown, data) in sorted(source_yml.items()):
+        text_info = texts.pop(source_id, None)
+        source = schema.source_from_yaml(source_id, shown, data, report)
+        if source is None:
+            continue
+        if text_info:
+            text, raw, text_shown = text_info
+            digest = hashlib.sha256(raw).hexdigest()
+            if not source.sha256:
+                line, col = data.start
+                report.error(shown, line, col, f"missing required field 'sha256': {text_shown} exists",
+                             f"add 'sha256: {digest}' after checking that the stored text is the one received")
+                continue
+            if source.sha256 != digest:
+                pos = source.pos("sha256")
+                report.error(shown, pos.line, pos.col,
+                             f"the stored text {text_shown} does not match its sha256 (it has {digest})",
+                             "stored texts are kept byte for byte as received: undo the edit to the .txt; "
+                             "if the new text is genuinely a new version, update sha256")
+                continue
+            source = _with_text(source, text, text_shown)
+        elif source.sha256:
+            pos = source.pos("sha256")
+            report.error(shown, pos.line, pos.col, f"'sha256' is set but there is no stored text {source_id}.txt",
+                         "add the .txt beside the .yml, or remove sha256")
+        sources[source_id] = source
+    for source_id, (_, _, text_shown) in sorted(texts.items()):
+        report.error(text_shown, 1, 1, f"stored text without metadata: {source_id}.yml is missing",
+                     "run 'sitegen import' to create both, or write the .yml by hand")
+
+    topics, topic_positions = vocab["topics"]
+    entities, entity_positions = vocab["entities"]
+    content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions)
+    return Loaded(content, assets, reader.inputs)
+
+
+def _with_text(source: Source, text: str, text_path: str) -> Source:
+    from dataclasses import replace
+    return replace(source, text=text, text_path=text_path)
+
+
+def _valid_id(stem: str, shown: str, what: str, report: Collector) -> bool:
+    if ID_RE.match(stem):
+        return True
+    suggestion = "-".join("".join(c if c.isalnum() and c.isascii() else " " for c in stem.lower()).split())
+    report.error(shown, 1, 1, f"'{stem}' is not a valid {what} id: the file name must use lowercase letters, "
+                              f"digits and single hyphens",
+                 f"rename the file to '{suggestion}'" if suggestion and ID_RE.match(suggestion) else None)
+    return False
+
+
+def _show(config: SiteConfig, path: Path) -> str:
+    try:
+        return path.relative_to(config.root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+class _Reader:
+    """Reads files safely and remembers their bytes for cache keys."""
+
+    def __init__(self, config: SiteConfig, report: Collector):
+        self.config, self.report = config, report
+        self.inputs: dict[str, bytes] = {}
+        self.failed: set[Path] = set()
+
+    def ok(self, path: Path) -> bool:
+        return path not in self.failed
+
+    def walk(self) -> list[tuple[str, Path]]:
+        docs = self.config.docs_dir
+        found = []
+        for folder, dirs, names in os.walk(docs, followlinks=False):
+            base = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and self._inside(base / d))
+            for name in sorted(names):
+                if name.startswith(".") or name.endswith(SKIPPED_SUFFIXES):
+                    continue
+                path = base / name
+                if self._inside(path) and path.is_file():
+                    found.append((path.relative_to(docs).as_posix(), path))
+        return found
+
+    def _inside(self, path: Path) -> bool:
+        """Refuse symlinks that leave docs_dir, and loops."""
+        if not path.is_symlink():
+            return True
+        shown = _show(self.config, path)
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            self.report.error(shown, 1, 1, "broken or looping symlink", "remove the link or point it at a file inside docs_dir")
+            return False
+        if not target.is_relative_to(self.config.docs_dir):
+            self.report.error(shown, 1, 1, f"symlink points outside docs_dir (to {target})",
+                              "copy the file into docs_dir instead of linking to it")
+            return False
+        if target.is_dir():
+            self.report.error(shown, 1, 1, "symlinked folders are not followed", "move the folder into place instead")
+            return False
+        return True
+
+    def read_bytes(self, path: Path, shown: str) -> bytes | None:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(self.config.max_file_size + 1)
+        except OSError as exc:
+            self.failed.add(path)
+            self.report.error(shown, 1, 1, f"cannot read file: {exc.strerror}", "check that it exists and is readable")
+            return None
+        if len(raw) > self.config.max_file_size:
+            self.failed.add(path)
+            self.report.error(shown, 1, 1, f"file is larger than max_file_size ({self.config.max_file_size:,} bytes)",
+                              "split it, or raise max_file_size under the sitegen plugin in mkdocs.yml")
+            return None
+        self.inputs[shown] = raw
+        return raw
+
+    def decode(self, raw: bytes, shown: str) -> str | None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[:exc.start]
+            line = before.count(b"\n") + 1
+            col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+            self.report.error(shown, line, col,
+                              f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                              "save the file as UTF-8")
+            return None
+        return text.removeprefix("\ufeff")
+
+    def text(self, path: Path, shown: str) -> str | None:
+        raw = self.read_bytes(path, shown)
+        text = self.decode(raw, shown) if raw is not None else None
+        if text is None:
+            self.failed.add(path)
+            return None
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def yaml_file(self, path: Path, shown: str):
+        text = self.text(path, shown)
+        if text is None:
+            return None
+        try:
+            return yamlload.load(text, shown)
+        except ContentError as exc:
+            self.failed.add(path)
+            self.report.extend(exc.diagnostics)
+            return None
+
+    def _front(self, path: Path, shown: str, required: bool):
+        text = self.text(path, shown)
+        if text is None:
+            return None
+        try:
+            parts = frontmatter.split(text, shown)
+            if parts.front is None:
+                if required:
+                    self.report.error(shown, 1, 1, "no front matter",
+                                      "start the file with a '---' line, the YAML fields, and another '---' line")
+                    return None
+                return YMap.empty(), parts
+            data = yamlload.load(parts.front, shown, line_offset=parts.front_line - 1)
+        except ContentError as exc:
+            self.report.extend(exc.diagnostics)
+            return None
+        if data is None:
+            data = YMap.empty((parts.front_line, 1))
+        if not isinstance(data, YMap):
+            self.report.error(shown, parts.front_line, 1, "front matter must be a mapping of fields",
+                              "write one 'field: value' per line between the '---' lines")
+            return None
+        return data, parts
+
+    def sheet(self, sheet_id: str, path: Path, shown: str) -> Sheet | None:
+        loaded = self._front(path, shown, required=True)
+        if loaded is None:
+            return None
+        data, parts = loaded
+        return schema.sheet_from_yaml(sheet_id, shown, data, parts.body, parts.body_line, self.report)
+
+    def page(self, slug: str, path: Path, shown: str) -> Page | None:
+        loaded = self._front(path, shown, required=False)
+        if loaded is None:
+            return None
+        data, parts = loaded
+        f = schema.Fields(data, shown, self.report, schema.PAGE_FIELDS, "a page")
+        title = f.text("title") or _first_heading(parts.body) or (slug.rsplit("/", 1)[-1].replace("-", " ").capitalize() or "Home")
+        return Page(slug, shown, title, f.text("summary"), parts.body, parts.body_line)
+
+
+def _first_heading(body: str) -> str:
+    for line in body.split("\n"):
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""

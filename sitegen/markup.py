@@ -1,0 +1,135 @@
+"""Markdown to safe HTML, with inline citations.
+
+Python-Markdown turns the body into HTML with the extensions named in
+``mkdocs.yml``; an inline pattern turns ``[@id "quote"]`` into a numbered link
+to the passage on the source page (code spans and blocks are left alone, as
+Markdown does). nh3 then removes anything executable: only the tags and
+attributes that prose, tables, footnotes and heading anchors need survive,
+and URLs are limited to http, https, mailto and relative ones.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import xml.etree.ElementTree as etree
+from typing import Callable
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from .resolve import INLINE_CITE_RE
+
+# (source id, quote or None) -> (note number, href, title) of the citation link.
+CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str] | None"]
+
+ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"sup", "sub", "section", "mark", "figure", "figcaption", "details",
+                                   "summary", "abbr", "dl", "dt", "dd", "span", "div", "hr", "br"}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "rel"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "ol": {"start", "reversed"},
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "td": {"style", "colspan", "rowspan"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize(html: str) -> str:
+    """Keep prose, tables, footnotes and ids; drop scripts, handlers and unsafe URLs."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+    )
+
+
+class _CitePattern(InlineProcessor):
+    def __init__(self, renderer: "MarkdownRenderer"):
+        super().__init__(INLINE_CITE_RE.pattern)
+        self.renderer = renderer
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        lookup = self.renderer.lookup
+        found = lookup(m.group(1), m.group(2)) if lookup else None
+        if found is None:  # unresolved: validation has already reported it
+            return None, None, None
+        number, href, title = found
+        sup = etree.Element("sup", {"class": "cite"})
+        link = etree.SubElement(sup, "a", {"href": href, "title": title})
+        link.text = f"[{number}]"
+        return sup, m.start(0), m.end(0)
+
+
+def md_link_target(href: str, source_path: str) -> str | None:
+    """The site-relative URL of a link to another Markdown file, as MkDocs resolves it.
+
+    ``methodology.md#rights`` written in ``index.md`` becomes ``methodology/#rights``.
+    Returns None for links that are not to a .md file.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md") or href.startswith("/"):
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), parts.path))
+    if target.startswith("../"):
+        return None
+    stem = target[:-3]
+    url = "" if stem == "index" else stem[: -len("index")] if stem.endswith("/index") else stem + "/"
+    return url + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+class _LinkRewriter(Treeprocessor):
+    """Turns links to .md files into links to the pages they become."""
+
+    def __init__(self, md, renderer: "MarkdownRenderer"):
+        super().__init__(md)
+        self.renderer = renderer
+
+    def run(self, root):
+        for link in root.iter("a"):
+            target = md_link_target(link.get("href", ""), self.renderer.source_path)
+            if target is not None:
+                page, _, fragment = target.partition("#")
+                href = posixpath.relpath(page or ".", self.renderer.page_url or ".")
+                href = "./" if href == "." else href + "/"
+                link.set("href", href + (f"#{fragment}" if fragment else ""))
+
+
+class _CiteExtension(markdown.Extension):
+    def __init__(self, renderer: "MarkdownRenderer"):
+        super().__init__()
+        self.renderer = renderer
+
+    def extendMarkdown(self, md):  # noqa: N802
+        # After code spans (190) and escapes (180), before links (160).
+        md.inlinePatterns.register(_CitePattern(self.renderer), "sitegen-cite", 175)
+        md.treeprocessors.register(_LinkRewriter(md, self.renderer), "sitegen-links", 5)
+
+
+class MarkdownRenderer:
+    """One configured Markdown converter, reused for every document of a build."""
+
+    def __init__(self, extensions: tuple[tuple[str, dict], ...]):
+        self.lookup: CiteLookup | None = None
+        self.source_path, self.page_url = "index.md", ""
+        names = [name for name, _ in extensions]
+        configs = {name: options for name, options in extensions if options}
+        self.md = markdown.Markdown(extensions=[*names, _CiteExtension(self)], extension_configs=configs,
+                                    output_format="html")
+
+    def render(self, text: str, lookup: CiteLookup | None = None, *, source_path: str = "index.md",
+               page_url: str = "") -> str:
+        """``source_path`` (relative to docs_dir) and ``page_url`` let .md links become page links."""
+        self.lookup, self.source_path, self.page_url = lookup, source_path, page_url.rstrip("/")
+        try:
+            return sanitize(self.md.reset().convert(text))
+        finally:
+            self.lookup = None

@@ -1,0 +1,182 @@
+"""The content model: plain, frozen records that every later stage reads.
+
+Records carry the file positions of their fields (``Pos``) so that resolving
+and rendering can still point an editor at the line that caused a problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SOURCE_KINDS = ("news", "statement", "readout", "announcement", "report", "regulation", "other")
+RIGHTS = ("full-text", "excerpts", "metadata-only")
+STATUSES = ("published", "draft")
+ENTITY_KINDS = ("person", "organization")
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    path: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day: 2019, 2019-05, 2019-05-01."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+            if self.day:
+                text += f"-{self.day:02d}"
+        return text
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def human(self) -> str:
+        """'1 May 2019', 'May 2019' or '2019': unambiguous in any locale."""
+        if not self.month:
+            return str(self.year)
+        month = _MONTHS[self.month - 1]  # not strftime: its names follow the locale
+        return f"{self.day} {month} {self.year}" if self.day else f"{month} {self.year}"
+
+    @classmethod
+    def from_date(cls, value: dt.date) -> "PartialDate":
+        return cls(value.year, value.month, value.day)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def human_date(value: dt.date) -> str:
+    return PartialDate.from_date(value).human()
+
+
+@dataclass(frozen=True)
+class Cite:
+    """A pointer from a claim to a source, optionally with a verbatim quote."""
+
+    source: str
+    quote: str | None
+    pos: Pos          # where the cite is written
+    quote_pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class KeyFact:
+    text: str
+    cite: Cite
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    cite: Cite
+
+
+@dataclass(frozen=True)
+class Event:
+    date: PartialDate
+    text: str
+    cite: Cite
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str
+    path: str                  # path shown in messages, relative to the project root
+    title: str
+    summary: str
+    as_of: dt.date
+    body: str
+    body_line: int
+    review_by: dt.date | None = None
+    status: str = "published"
+    topics: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    key_facts: tuple[KeyFact, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    timeline: tuple[Event, ...] = ()
+    related: tuple[str, ...] = ()
+    positions: dict = field(default_factory=dict, compare=False, hash=False)  # field -> Pos (and "topics.0" etc.)
+
+    def pos(self, key: str) -> Pos:
+        return self.positions.get(key) or Pos(self.path, 1, 1)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: str
+    title: str
+    publisher: str
+    published: PartialDate
+    kind: str = "news"
+    rights: str = "excerpts"
+    language: str = "en"
+    url: str = ""
+    retrieved: dt.date | None = None
+    sha256: str = ""
+    text: str | None = None    # the stored text, decoded, when a .txt exists
+    text_path: str = ""
+    positions: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def pos(self, key: str) -> Pos:
+        return self.positions.get(key) or Pos(self.path, 1, 1)
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    kind: str
+    role: str = ""
+    organization: str = ""
+    country: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    """A plain Markdown page (home, about, methodology...)."""
+
+    slug: str          # '' for the home page, else e.g. 'about' or 'guides/printing'
+    path: str
+    title: str
+    summary: str
+    body: str
+    body_line: int
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything loaded from docs_dir, validated, before cross-references."""
+
+    sheets: dict[str, Sheet]
+    sources: dict[str, Source]
+    topics: dict[str, Topic]
+    entities: dict[str, Entity]
+    pages: dict[str, Page]
+    topic_positions: dict[str, Pos] = field(default_factory=dict)
+    entity_positions: dict[str, Pos] = field(default_factory=dict)

@@ -1,0 +1,219 @@
+"""Find verbatim quotes in stored source texts, forgiving typography only.
+
+Editors type quotes by hand: straight quotes, hyphens, single spaces. Sources
+arrive with curly quotes, em dashes, NBSPs, ligatures and CRLF line ends. Both
+sides are compared after :func:`normalize`, which erases exactly those
+differences and nothing else (case and wording still have to match), and
+matches are mapped back to offsets in the original text so that a page can
+highlight the quoted passage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from collections import Counter
+from difflib import SequenceMatcher
+
+_SINGLE = "\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a\u02bc"  # ‘ ’ ‚ ‛ ′ ‵ ‹ › ʼ
+_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"  # “ ” „ ‟ ″ ‶ « »
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b"  # ‐ ‑ ‒ – — ― − ⸺ ⸻
+_FOLD = str.maketrans(
+    {**dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"'), **dict.fromkeys(_DASHES, "-")}
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_WS = re.compile(r"\s+")  # the same characters as str.isspace()
+_CJK = "\u2e80-\u9fff\uf900-\ufaff"  # written without spaces: each character is a word
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+_PUNCT = re.compile(r"[\W_]+")
+_EDGE = "\"'.,;:!?()[]"
+
+
+def _pieces(text: str):
+    """Yield ``(start, end, out, one_to_one)`` covering ``text`` in order.
+
+    NFKC is not per character (a base letter composes with the combining marks
+    after it), so non-ASCII text is normalised one segment at a time: a
+    character with combining class 0 plus the marks that follow it. Every output
+    character of such a segment maps to the whole segment. ASCII stretches are
+    already normal and map one to one, which keeps plain English sources cheap.
+    """
+    pos = 0
+    for m in _NON_ASCII.finditer(text):
+        a, b = m.span()
+        if a > pos and unicodedata.combining(text[a]):
+            a -= 1  # the ASCII base letter belongs to the mark's segment
+        if a > pos:
+            yield pos, a, text[pos:a], True
+        seg = a
+        for i in range(a + 1, b + 1):
+            if i == b or not unicodedata.combining(text[i]):
+                # Fold before NFKC too: NFKC turns ″ into two primes.
+                out = unicodedata.normalize("NFKC", text[seg:i].translate(_FOLD))
+                yield seg, i, out.translate(_FOLD), False
+                seg = i
+        pos = b
+    if pos < len(text):
+        yield pos, len(text), text[pos:], True
+
+
+def _fold(text: str, want_map: bool):
+    """Normalise ``text``; with ``want_map`` also return, per output character,
+    the ``[start, end)`` of the original characters it came from."""
+    pieces = list(_pieces(text))
+    pre = "".join(p[2] for p in pieces)
+    if not want_map:
+        return _WS.sub(" ", pre).strip(), None, None
+    starts, ends = array("i"), array("i")
+    for s, e, out, one_to_one in pieces:
+        if one_to_one:
+            starts.extend(range(s, e))
+            ends.extend(range(s + 1, e + 1))
+        else:
+            starts.extend([s] * len(out))
+            ends.extend([e] * len(out))
+    out, res_s, res_e, pos = [], array("i"), array("i"), 0
+    for m in _WS.finditer(pre):
+        a, b = m.span()
+        out.append(pre[pos:a])
+        res_s.extend(starts[pos:a])
+        res_e.extend(ends[pos:a])
+        if 0 < a and b < len(pre):  # inner run: one space spanning the whole run
+            out.append(" ")
+            res_s.append(starts[a])
+            res_e.append(ends[b - 1])
+        pos = b
+    out.append(pre[pos:])
+    res_s.extend(starts[pos:])
+    res_e.extend(ends[pos:])
+    return "".join(out), res_s, res_e
+
+
+def normalize(text: str) -> str:
+    """The form quotes and sources are compared in: NFKC, curly quotes and
+    dashes folded to ASCII, white-space runs to one space, stripped; case kept."""
+    return _fold(text, False)[0]
+
+
+def _key(word: str) -> str:
+    """A loose word identity for the similarity prefilter only."""
+    return _PUNCT.sub("", word).casefold()
+
+
+class SourceText:
+    """A stored source text, searchable for quotes in normalised form."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.normalized = normalize(text)
+        self._starts = self._ends = None  # built on the first hit only
+        self._words = None  # built on the first closest() only
+
+    def _span(self, i: int, n: int) -> tuple[int, int]:
+        if self._starts is None:
+            norm, self._starts, self._ends = _fold(self.text, True)
+            assert norm == self.normalized
+        return self._starts[i], self._ends[i + n - 1]
+
+    def _aligned(self, i: int, n: int) -> bool:
+        """Whether the match neither starts nor ends inside the output of one
+        original segment (e.g. "ine" inside the expansion of "ﬁne")."""
+        s, e, j = self._starts, self._ends, i + n - 1
+        return (i == 0 or e[i - 1] <= s[i]) and (j + 1 == len(s) or e[j] <= s[j + 1])
+
+    def _find(self, q: str, step: int):
+        i = self.normalized.find(q) if q else -1
+        while i != -1:
+            yield i
+            i = self.normalized.find(q, i + step)
+
+    def locate(self, quote: str) -> tuple[int, int] | None:
+        """Span in the original text of the first occurrence of the quote.
+
+        An occurrence made of whole source characters wins over an earlier one
+        that cuts through a ligature or composed character; the latter is still
+        returned when nothing better exists, so ``locate`` agrees with ``in``.
+        """
+        q = normalize(quote)
+        first = None
+        for i in self._find(q, 1):
+            span = self._span(i, len(q))
+            if self._aligned(i, len(q)):
+                return span
+            first = first or span
+        return first
+
+    def locate_all(self, quote: str) -> list[tuple[int, int]]:
+        """Spans of every non-overlapping occurrence, left to right."""
+        q = normalize(quote)
+        return [self._span(i, len(q)) for i in self._find(q, len(q))]
+
+    def closest(self, quote: str) -> tuple[str, float]:
+        """The passage most like the quote and its similarity in [0, 1], for an
+        error message that shows the editor what the source actually says.
+
+        Windows of the quote's word count are ranked by shared words (a sliding
+        count, linear in the source); the best few distinct windows are then
+        scored with difflib and grown or shrunk a word at a time while that helps.
+        """
+        q = normalize(quote)
+        if self._words is None:
+            found = list(_WORD.finditer(self.normalized))
+            self._words = [m.span() for m in found], [_key(m.group()) for m in found]
+        spans, keys = self._words
+        qkeys = [_key(w) for w in _WORD.findall(q)]
+        if not qkeys or not keys:
+            return "", 0.0
+        want, n = Counter(qkeys), min(len(qkeys), len(keys))
+        have: dict[str, int] = {}
+        hits, scored = 0, []
+        for i, k in enumerate(keys):
+            if k in want:
+                hits += have.get(k, 0) < want[k]
+                have[k] = have.get(k, 0) + 1
+            if i >= n and keys[i - n] in want:
+                old = keys[i - n]
+                have[old] -= 1
+                hits -= have[old] < want[old]
+            if i >= n - 1:
+                scored.append((-hits, i - n + 1))
+        scored.sort()
+        seeds: list[int] = []
+        for _, i in scored:
+            if all(abs(i - j) > n // 2 for j in seeds):
+                seeds.append(i)
+                if len(seeds) == 4:
+                    break
+
+        # Climb on word sequences (cheap), judge the result on characters.
+        by_word = SequenceMatcher(None, autojunk=False)
+        by_word.set_seq2(qkeys)
+        cache: dict[tuple[int, int], float] = {}
+
+        def score(i: int, j: int) -> float:
+            if (i, j) not in cache:
+                by_word.set_seq1(keys[i:j])
+                cache[i, j] = by_word.ratio()
+            return cache[i, j]
+
+        by_char = SequenceMatcher(None, autojunk=False)
+        by_char.set_seq2(q)
+        best = ("", -1.0)
+        for i in seeds:
+            cur = (score(i, i + n), i, i + n)
+            for _ in range(8):  # a quote rarely differs by more words than this
+                _, a, b = cur
+                moves = [(a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
+                moves = [(x, y) for x, y in moves if 0 <= x < y <= len(keys)]
+                nxt = max(((score(x, y), x, y) for x, y in moves), default=cur)
+                if nxt[0] <= cur[0]:
+                    break
+                cur = nxt
+            passage = self.normalized[spans[cur[1]][0] : spans[cur[2] - 1][1]]
+            by_char.set_seq1(passage)
+            best = max(best, (passage, by_char.ratio()), key=lambda t: t[1])
+        for trimmed in (best[0].lstrip(_EDGE), best[0].rstrip(_EDGE), best[0].strip(_EDGE)):
+            by_char.set_seq1(trimmed)  # "class." should not cost a quote of "class"
+            best = max(best, (trimmed, by_char.ratio()), key=lambda t: t[1])
+        return best

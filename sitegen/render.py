@@ -1,0 +1,193 @@
+"""Render every page of a resolved site to bytes, keyed by output path.
+
+Jinja runs with autoescape on and ``StrictUndefined``: a template that names a
+missing value fails the build instead of printing nothing. Every page gets
+``root``, the relative prefix back to the site's top ("../../" on a sheet), so
+the same output works under any sub-path and from disk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import jinja2
+
+from .config import SiteConfig
+from .errors import ContentError, Diagnostic
+from .markup import MarkdownRenderer
+from .resolve import Site
+from .views import Views, absolute
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One output page: where it goes, which template, and how to get its context."""
+
+    path: str                    # output path, e.g. "sheets/x/index.html"
+    template: str
+    context: Callable[[], dict]
+    title: str
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def url_of(path: str) -> str:
+    """Site-relative URL of an output file: 'a/index.html' -> 'a/'."""
+    if path == "index.html":
+        return ""
+    return path[: -len("index.html")] if path.endswith("/index.html") else path
+
+
+def root_for(path: str) -> str:
+    depth = path.count("/")
+    return "../" * depth if depth else "./"
+
+
+def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]:
+    """Every HTML page of the site, in a fixed order."""
+    content = site.content
+    sheets = site.sheets
+    published_ids = [s.id for s in sheets]
+    cards = lambda ids: [views.sheet_card(i) for i in ids if i in site.links]  # noqa: E731
+
+    def home():
+        figures = [dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"]]
+        return {"page": views.page(content.pages.get("")), "newest": cards(published_ids[:6]),
+                "reviewed": cards(sorted(published_ids, key=lambda i: (content.sheets[i].review_by or content.sheets[i].as_of, i), reverse=True)[:6]),
+                "figures": figures[:6], "topics": _topic_list(site, views), "sheet_count": len(sheets),
+                "source_count": len(content.sources)}
+
+    yield PageJob("index.html", "home.html", home, config.site_name)
+    yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))}, "All fact sheets")
+    for sheet in sorted(sheets, key=lambda s: s.id):
+        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html", lambda s=sheet: {"sheet": views.sheet(s)}, sheet.title)
+    yield PageJob("sources/index.html", "sources.html",
+                  lambda: {"sources": [dict(views.source_ref(s), cited_by=len(site.cited_by.get(s.id, [])))
+                                       for s in sorted(content.sources.values(), key=lambda s: (str(s.published), s.id), reverse=True)]},
+                  "Sources")
+    for source in sorted(content.sources.values(), key=lambda s: s.id):
+        yield PageJob(f"sources/{source.id}/index.html", "source.html", lambda s=source: {"source": views.source(s)}, source.title)
+    yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
+    for topic in sorted(content.topics.values(), key=lambda t: t.id):
+        yield PageJob(f"topics/{topic.id}/index.html", "topic.html",
+                      lambda t=topic: {"topic": dict(views.topic_ref(t.id), description=t.description),
+                                       **_facts_about(site, views, site.by_topic.get(t.id, []))}, topic.name)
+    yield PageJob("entities/index.html", "entities.html", lambda: {"entities": _entity_list(site, views)}, "People and organisations")
+    for entity in sorted(content.entities.values(), key=lambda e: e.id):
+        yield PageJob(f"entities/{entity.id}/index.html", "entity.html",
+                      lambda e=entity: {"entity": {**views.entity_ref(e.id), "role": e.role, "organization": e.organization,
+                                                   "country": e.country, "aliases": list(e.aliases)},
+                                        **_facts_about(site, views, site.by_entity.get(e.id, []))}, entity.name)
+    yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline")
+    yield PageJob("figures/index.html", "figures.html", lambda: {"figures": _figures(site, views)}, "Figures")
+    yield PageJob("search/index.html", "search.html", lambda: {}, "Search")
+    for slug, page in sorted(content.pages.items()):
+        if slug:
+            yield PageJob(f"{slug}/index.html", "page.html", lambda p=page: {"page": views.page(p)}, page.title)
+    yield PageJob("404.html", "404.html", lambda: {}, "Page not found")
+
+
+def _topic_list(site: Site, views: Views) -> list[dict]:
+    return [dict(views.topic_ref(t.id), description=t.description, count=len(site.by_topic.get(t.id, [])))
+            for t in sorted(site.content.topics.values(), key=lambda t: t.name.lower())]
+
+
+def _entity_list(site: Site, views: Views) -> list[dict]:
+    return [dict(views.entity_ref(e.id), role=e.role, count=len(site.by_entity.get(e.id, [])))
+            for e in sorted(site.content.entities.values(), key=lambda e: (e.kind, e.name.lower()))]
+
+
+def _facts_about(site: Site, views: Views, sheet_ids: list[str]) -> dict:
+    sheets = [views.sheet(site.content.sheets[i]) for i in sheet_ids if i in site.links]
+    facts = [dict(f, sheet=views.sheet_card(s["id"])) for s in sheets for f in s["key_facts"]]
+    quotes = [dict(n, sheet=views.sheet_card(s["id"])) for s in sheets for n in s["notes"] if n["quote"]]
+    return {"sheets": [views.sheet_card(s["id"]) for s in sheets], "facts": facts, "quotes": quotes}
+
+
+def _timeline(site: Site, views: Views) -> list[dict]:
+    events = [views.sheet(s)["timeline"] for s in site.sheets]
+    flat = sorted((e for group in events for e in group), key=lambda e: (e["date"], e["sheet"]["id"], e["text"]))
+    years: dict[int, list] = defaultdict(list)
+    for event in flat:
+        years[event["year"]].append(event)
+    return [{"year": y, "events": years[y]} for y in sorted(years)]
+
+
+def _figures(site: Site, views: Views) -> list[dict]:
+    rows = [dict(f, sheet=views.sheet_card(s.id)) for s in sorted(site.sheets, key=lambda s: s.id)
+            for f in views.sheet(s)["figures"]]
+    return rows
+
+
+class Renderer:
+    """Turns page jobs into bytes with one Jinja environment."""
+
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownRenderer):
+        self.site, self.config, self.markdown = site, config, markdown
+        self.env = make_environment(config.templates_dir)
+        self.views = Views(site, config, markdown)
+        self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
+                    ("Topics", "topics/"), ("Sources", "sources/"), ("Search", "search/")]
+        self.pages_nav = [(p.title, f"{slug}/") for slug, p in sorted(site.content.pages.items()) if slug]
+
+    def render(self, job: PageJob) -> bytes:
+        context = job.context()
+        base = {
+            "site": {"name": self.config.site_name, "description": self.config.site_description,
+                     "author": self.config.site_author, "copyright": self.config.copyright,
+                     "repo_url": self.config.repo_url, "locale": self.config.locale,
+                     "base_path": _base_path(self.config.site_url)},
+            "extra": self.config.extra,
+            "nav": self.nav, "pages_nav": self.pages_nav,
+            "root": root_for(job.path), "url": url_of(job.path), "title": job.title,
+            "canonical": absolute(self.config, url_of(job.path)),
+        }
+        base.update(context)
+        try:
+            html = self.env.get_template(job.template).render(base)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ContentError([Diagnostic(self._template_path(exc.filename or job.template), exc.lineno or 1, 1,
+                                           f"template error: {exc.message}")]) from None
+        except (jinja2.UndefinedError, jinja2.TemplateError) as exc:
+            line = _template_line(exc)
+            raise ContentError([Diagnostic(self._template_path(job.template), line, 1,
+                                           f"template error while rendering {job.path}: {exc}",
+                                           hint="check the names the template uses; see the views in sitegen/views.py")]) from None
+        return html.encode("utf-8")
+
+    def _template_path(self, name: str) -> str:
+        path = Path(name)
+        if not path.is_absolute():
+            path = self.config.templates_dir / name
+        try:
+            return path.relative_to(self.config.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def _base_path(site_url: str) -> str:
+    """The path part of site_url ('/repo/'), used by the 404 page served at any depth."""
+    from urllib.parse import urlsplit
+    path = urlsplit(site_url).path if site_url else "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def _template_line(exc: Exception) -> int:
+    import traceback
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".html") or frame.filename.endswith(".xml"):
+            return frame.lineno or 1
+    return 1

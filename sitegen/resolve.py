@@ -1,0 +1,205 @@
+"""Cross-references and citations: the stage that makes the site trustworthy.
+
+Every id a sheet names must exist, and every quote must be found in its
+source's stored text (see :mod:`sitegen.quotes`). The result, a
+:class:`Site`, holds what the pages need: numbered notes per sheet, the
+located passages per source, and the reverse indexes (who cites what, which
+sheets share a topic) that listings and backlinks are built from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .errors import Collector, did_you_mean
+from .model import Content, Pos, Sheet, Source
+from .quotes import SourceText, normalize
+
+# [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).
+INLINE_CITE_RE = re.compile(r"\[@([^\s\]\"“]*)(?:\s+[\"“]([^\"”\n]*)[\"”])?\s*\]")
+_FENCE_RE = re.compile(r"^(\s*)(```|~~~)")
+_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One numbered citation of a sheet: a source, and maybe a located quote."""
+
+    number: int
+    source: Source
+    quote: str | None
+    anchor: str | None  # id of the highlighted passage on the source page, if shown there
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A located quote in a source's stored text."""
+
+    start: int
+    end: int
+    anchor: str
+    quote: str
+
+
+@dataclass
+class SheetLinks:
+    """What a sheet's page needs beyond the sheet itself."""
+
+    notes: list[Note] = field(default_factory=list)
+    note_index: dict[tuple[str, str | None], Note] = field(default_factory=dict)
+    related: list[str] = field(default_factory=list)
+    stale: bool = False
+
+    def note(self, source: str, quote: str | None) -> Note:
+        return self.note_index[(source, normalize(quote) if quote else None)]
+
+
+@dataclass
+class Site:
+    content: Content
+    sheets: list[Sheet]                        # published (and drafts when asked), newest first
+    links: dict[str, SheetLinks]
+    passages: dict[str, list[Passage]]         # source id -> located passages, in text order
+    cited_by: dict[str, list[str]]             # source id -> ids of sheets citing it
+    by_topic: dict[str, list[str]]
+    by_entity: dict[str, list[str]]
+    today: dt.date
+
+
+def anchor_for(quote: str) -> str:
+    """A stable anchor for a quote: the same words always get the same id."""
+    return "q-" + hashlib.sha1(normalize(quote).encode("utf-8")).hexdigest()[:10]
+
+
+def inline_citations(sheet: Sheet) -> list[tuple[str, str | None, Pos]]:
+    """The [@id "quote"] citations of a body with their positions, code excluded."""
+    found = []
+    in_fence = None
+    for offset, line in enumerate(sheet.body.split("\n")):
+        fence = _FENCE_RE.match(line)
+        if fence:
+            in_fence = None if in_fence == fence.group(2) else in_fence or fence.group(2)
+            continue
+        if in_fence or line.startswith("    "):
+            continue
+        line = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line)
+        for match in INLINE_CITE_RE.finditer(line):
+            pos = Pos(sheet.path, sheet.body_line + offset, match.start() + 1)
+            found.append((match.group(1), match.group(2), pos))
+    return found
+
+
+def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date) -> Site:
+    """Check every reference of every sheet, and build the indexes the pages use."""
+    texts: dict[str, SourceText] = {}
+    passages: dict[str, dict[str, Passage]] = defaultdict(dict)
+    sheets = [s for s in content.sheets.values() if drafts or s.status == "published"]
+    included = {s.id for s in sheets}
+    links: dict[str, SheetLinks] = {}
+    cited_by: dict[str, set[str]] = defaultdict(set)
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    by_entity: dict[str, list[str]] = defaultdict(list)
+
+    def check_cite(sheet: Sheet, sheet_links: SheetLinks, source_id: str, quote: str | None,
+                   pos: Pos, quote_pos: Pos | None) -> None:
+        source = content.sources.get(source_id)
+        if source is None:
+            report.error(pos.path, pos.line, pos.col, f"unknown source '{source_id}'",
+                         did_you_mean(source_id, content.sources) or "add it under sources/ (sitegen import FILE)")
+            return
+        cited_by[source_id].add(sheet.id)
+        anchor = None
+        if quote is not None:
+            where = quote_pos or pos
+            if source.text is None:
+                report.error(where.path, where.line, where.col,
+                             f"quote against source '{source_id}', which has no stored text to check it against",
+                             "cite this source without a quote, or store its text with 'sitegen import'")
+                return
+            if not normalize(quote):
+                report.error(where.path, where.line, where.col, "the quote is empty", "remove it or fill it in")
+                return
+            text = texts.get(source_id) or texts.setdefault(source_id, SourceText(source.text))
+            span = text.locate(quote)
+            if span is None:
+                passage, similarity = text.closest(quote)
+                report.error(where.path, where.line, where.col,
+                             f"quote not found in source '{source_id}' ({source.text_path})",
+                             f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
+                return
+            anchor = anchor_for(quote)
+            passages[source_id].setdefault(anchor, Passage(span[0], span[1], anchor, quote))
+        key = (source_id, normalize(quote) if quote else None)
+        if key not in sheet_links.note_index:
+            note = Note(len(sheet_links.notes) + 1, source, quote, anchor)
+            sheet_links.notes.append(note)
+            sheet_links.note_index[key] = note
+
+    def check_ids(sheet: Sheet, key: str, ids, known, what: str, hint: str) -> list[str]:
+        good = []
+        for index, item in enumerate(ids):
+            if item in known:
+                good.append(item)
+                continue
+            pos = sheet.pos(f"{key}.{index}")
+            report.error(pos.path, pos.line, pos.col, f"unknown {what} '{item}'", did_you_mean(item, known) or hint)
+        return good
+
+    for sheet in sorted(sheets, key=lambda s: s.id):
+        sheet_links = links[sheet.id] = SheetLinks()
+        for topic in check_ids(sheet, "topics", sheet.topics, content.topics, "topic",
+                               "add it to data/topics.yml"):
+            by_topic[topic].append(sheet.id)
+        for entity in check_ids(sheet, "entities", sheet.entities, content.entities, "entity",
+                                "add it to data/entities.yml"):
+            by_entity[entity].append(sheet.id)
+        for index, other in enumerate(sheet.related):
+            pos = sheet.pos(f"related.{index}")
+            if other == sheet.id:
+                report.error(pos.path, pos.line, pos.col, "a sheet cannot be related to itself", "remove it from 'related'")
+            elif other not in content.sheets:
+                report.error(pos.path, pos.line, pos.col, f"unknown sheet '{other}'",
+                             did_you_mean(other, content.sheets) or "related takes ids of files in sheets/")
+            elif other not in included:
+                report.warning(pos.path, pos.line, pos.col, f"related sheet '{other}' is a draft; the link is left out",
+                               "publish it, or build with --drafts")
+        for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline):
+            check_cite(sheet, sheet_links, item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
+        for source_id, quote, pos in inline_citations(sheet):
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", source_id):
+                report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
+                             "write [@source-id] or [@source-id \"verbatim quote\"]")
+                continue
+            check_cite(sheet, sheet_links, source_id, quote, pos, None)
+        if sheet.review_by and sheet.review_by < today:
+            pos = sheet.pos("review_by")
+            report.warning(pos.path, pos.line, pos.col,
+                           f"sheet is past its review date ({sheet.review_by.isoformat()})",
+                           "check its facts against newer sources, then move review_by forward")
+            sheet_links.stale = True
+
+    # related sheets work both ways
+    for sheet in sheets:
+        for other in sheet.related:
+            if other in included and other != sheet.id:
+                for a, b in ((sheet.id, other), (other, sheet.id)):
+                    if b not in links[a].related:
+                        links[a].related.append(b)
+    for sheet_links in links.values():
+        sheet_links.related.sort()
+
+    newest_first = sorted(sheets, key=lambda s: (s.as_of, s.id), reverse=True)
+    return Site(
+        content=content,
+        sheets=newest_first,
+        links=links,
+        passages={k: sorted(v.values(), key=lambda p: (p.start, p.end)) for k, v in sorted(passages.items())},
+        cited_by={k: sorted(v) for k, v in sorted(cited_by.items())},
+        by_topic={k: sorted(v) for k, v in sorted(by_topic.items())},
+        by_entity={k: sorted(v) for k, v in sorted(by_entity.items())},
+        today=today,
+    )

@@ -1,0 +1,248 @@
+"""View objects: what templates see, built from the resolved site.
+
+Templates never touch the model; they get plain dicts with text already
+formatted (dates in words, HTML already sanitised and marked safe), and
+site-relative URLs ("sheets/x/") that the template prefixes with ``root``.
+This keeps templates simple and lets the data exports reuse the same views.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import urljoin
+
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .markup import MarkdownRenderer
+from .model import Sheet, Source, human_date
+from .resolve import Note, Passage, Site
+
+SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout": "Readout",
+                     "announcement": "Announcement", "report": "Report", "regulation": "Regulation",
+                     "other": "Other"}
+RIGHTS_NAMES = {"full-text": "Full text shown", "excerpts": "Cited excerpts shown",
+                "metadata-only": "Metadata only"}
+_PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*(?:\r?\n[ \t]*)+")
+
+
+def absolute(config: SiteConfig, url: str) -> str:
+    """The published address of a site-relative URL ('' when site_url is unset)."""
+    if not config.site_url:
+        return ""
+    base = config.site_url if config.site_url.endswith("/") else config.site_url + "/"
+    return urljoin(base, url)
+
+
+def json_for_script(data) -> Markup:
+    """JSON that is safe inside <script>: no '</script>', '<!--' or '&' can break out."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False, indent=None, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class Views:
+    """Builds, and memoises, the view of every record of one resolved site."""
+
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownRenderer):
+        self.site, self.config, self.markdown = site, config, markdown
+        self.content = site.content
+        self._sheet_cards: dict[str, dict] = {}
+        self._sheets: dict[str, dict] = {}
+
+    # -- small pieces -------------------------------------------------------
+    def topic_ref(self, topic_id: str) -> dict:
+        topic = self.content.topics[topic_id]
+        return {"id": topic.id, "name": topic.name, "url": f"topics/{topic.id}/"}
+
+    def entity_ref(self, entity_id: str) -> dict:
+        entity = self.content.entities[entity_id]
+        return {"id": entity.id, "name": entity.name, "url": f"entities/{entity.id}/", "kind": entity.kind}
+
+    def source_ref(self, source: Source) -> dict:
+        return {
+            "id": source.id, "title": source.title, "publisher": source.publisher,
+            "published": str(source.published), "published_human": source.published.human(),
+            "url": f"sources/{source.id}/", "link": source.url, "kind": SOURCE_KIND_NAMES[source.kind],
+            "rights": source.rights,
+        }
+
+    def note_href(self, note: Note) -> str:
+        """Where a citation leads: the highlighted passage when the source page shows it."""
+        url = f"sources/{note.source.id}/"
+        if note.anchor and note.source.rights != "metadata-only":
+            return f"{url}#{note.anchor}"
+        return url
+
+    def note_view(self, note: Note) -> dict:
+        return {"number": note.number, "quote": note.quote, "href": self.note_href(note),
+                "source": self.source_ref(note.source)}
+
+    def sheet_card(self, sheet_id: str) -> dict:
+        """The short form of a sheet used in listings."""
+        if sheet_id not in self._sheet_cards:
+            sheet = self.content.sheets[sheet_id]
+            self._sheet_cards[sheet_id] = {
+                "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
+                "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
+                "stale": self.site.links[sheet.id].stale, "draft": sheet.status == "draft",
+            }
+        return self._sheet_cards[sheet_id]
+
+    # -- whole records -----------------------------------------------------
+    def sheet(self, sheet: Sheet) -> dict:
+        if sheet.id not in self._sheets:
+            self._sheets[sheet.id] = self._sheet(sheet)
+        return self._sheets[sheet.id]
+
+    def _sheet(self, sheet: Sheet) -> dict:
+        links = self.site.links[sheet.id]
+
+        def cited(item) -> dict:
+            return self.note_view(links.note(item.cite.source, item.cite.quote))
+
+        def lookup(source_id: str, quote: str | None):
+            try:
+                note = links.note(source_id, quote)
+            except KeyError:
+                return None
+            return note.number, self.note_href(note), note.source.title
+
+        notes = [self.note_view(n) for n in links.notes]
+        sources = sorted({n.source.id: n.source for n in links.notes}.values(), key=lambda s: (str(s.published), s.id))
+        view = dict(self.sheet_card(sheet.id))
+        view.update({
+            "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
+            "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
+            "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
+            "entities": [self.entity_ref(e) for e in sheet.entities if e in self.content.entities],
+            "countries": list(sheet.countries),
+            "key_facts": [{"text": f.text, "note": cited(f)} for f in sheet.key_facts],
+            "figures": [{"label": f.label, "value": f.value, "note": cited(f)} for f in sheet.figures],
+            "timeline": [self.event(sheet, e, cited(e)) for e in sorted(sheet.timeline, key=lambda e: e.date)],
+            "body_html": Markup(self.markdown.render(sheet.body, lookup, source_path=f"sheets/{sheet.id}.md",
+                                                     page_url=f"sheets/{sheet.id}/")),
+            "notes": notes,
+            "sources": [self.source_ref(s) for s in sources],
+            "related": [self.sheet_card(r) for r in links.related],
+            "absolute_url": absolute(self.config, f"sheets/{sheet.id}/"),
+        })
+        view["cite_text"], view["cite_bibtex"] = self._citation(sheet, view["absolute_url"])
+        view["jsonld"] = json_for_script(self._jsonld(sheet, view, sources))
+        return view
+
+    def page(self, page) -> dict:
+        """A plain page (or the home page's text); links to .md files become page links."""
+        if page is None:
+            return {"title": "", "summary": "", "slug": "", "body_html": Markup("")}
+        source_path = f"{page.slug}.md" if page.slug else "index.md"
+        if page.path.endswith("/index.md") and page.slug:
+            source_path = f"{page.slug}/index.md"
+        return {"title": page.title, "summary": page.summary, "slug": page.slug,
+                "body_html": Markup(self.markdown.render(page.body, source_path=source_path,
+                                                         page_url=f"{page.slug}/" if page.slug else ""))}
+
+    def event(self, sheet: Sheet, event, note: dict) -> dict:
+        return {"date": str(event.date), "date_human": event.date.human(), "year": event.date.year,
+                "text": event.text, "note": note, "sheet": self.sheet_card(sheet.id)}
+
+    def _citation(self, sheet: Sheet, url: str) -> tuple[str, str]:
+        name = self.config.site_name
+        where = f" {url}" if url else ""
+        text = f"{name}. \u201c{sheet.title}.\u201d Facts as of {human_date(sheet.as_of)}.{where}"
+        fields = [f"  title = {{{sheet.title}}}", f"  organization = {{{name}}}",
+                  f"  year = {{{sheet.as_of.year}}}", f"  note = {{Facts as of {sheet.as_of.isoformat()}}}"]
+        if url:
+            fields.append(f"  url = {{{url}}}")
+        bibtex = "@misc{" + sheet.id.replace("-", "_") + ",\n" + ",\n".join(fields) + "\n}"
+        return text, bibtex
+
+    def _jsonld(self, sheet: Sheet, view: dict, sources: list[Source]) -> dict:
+        data = {
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": sheet.title,
+            "description": sheet.summary,
+            "dateModified": sheet.as_of.isoformat(),
+            "inLanguage": self.config.locale,
+            "about": [t["name"] for t in view["topics"]],
+            "mentions": [{"@type": "Person" if e["kind"] == "person" else "Organization", "name": e["name"]}
+                         for e in view["entities"]],
+            "citation": [self._creative_work(s) for s in sources],
+        }
+        if view["absolute_url"]:
+            data["url"] = view["absolute_url"]
+        if self.config.site_author:
+            data["author"] = {"@type": "Organization", "name": self.config.site_author}
+        return data
+
+    @staticmethod
+    def _creative_work(source: Source) -> dict:
+        work = {"@type": "CreativeWork", "name": source.title, "datePublished": str(source.published),
+                "publisher": {"@type": "Organization", "name": source.publisher}}
+        if source.url:
+            work["url"] = source.url
+        return work
+
+    def source(self, source: Source) -> dict:
+        view = self.source_ref(source)
+        passages = self.site.passages.get(source.id, [])
+        view.update({
+            "language": source.language, "retrieved": source.retrieved.isoformat() if source.retrieved else "",
+            "sha256": source.sha256, "has_text": source.text is not None,
+            "rights_name": RIGHTS_NAMES[source.rights], "rights": source.rights,
+            "text_html": Markup(self.source_text_html(source, passages)),
+            "passages": len(passages),
+            "cited_by": [self.sheet_card(s) for s in self.site.cited_by.get(source.id, [])
+                         if s in self.site.links],
+        })
+        return view
+
+    def source_text_html(self, source: Source, passages: list[Passage]) -> str:
+        """The stored text as far as `rights` allows, cited passages marked and anchored."""
+        if source.text is None or source.rights == "metadata-only":
+            return ""
+        text = source.text
+        paragraphs, start = [], 0
+        for match in _PARAGRAPH_BREAK.finditer(text):
+            paragraphs.append((start, match.start()))
+            start = match.end()
+        paragraphs.append((start, len(text)))
+        paragraphs = [(a, b) for a, b in paragraphs if text[a:b].strip()]
+        excerpts = source.rights == "excerpts"
+        parts, skipped = [], False
+        for a, b in paragraphs:
+            inside = [p for p in passages if p.start < b and p.end > a]
+            if excerpts and not inside:
+                skipped = True
+                continue
+            if skipped or (excerpts and not parts and a > paragraphs[0][0]):
+                parts.append('<p class="gap" aria-label="text left out">[\u2026]</p>')
+            skipped = False
+            parts.append(f"<p>{_highlight(text, a, b, inside)}</p>")
+        if excerpts and skipped and parts:
+            parts.append('<p class="gap" aria-label="text left out">[\u2026]</p>')
+        return "\n".join(parts)
+
+
+def _highlight(text: str, start: int, end: int, passages: list[Passage]) -> str:
+    """Escape text[start:end], wrapping cited passages in <mark> with anchors at their starts."""
+    cuts = {start, end}
+    for p in passages:
+        cuts.update(x for x in (p.start, p.end) if start < x < end)
+    anchors = {max(p.start, start): [] for p in passages}
+    for p in passages:
+        if p.start >= start:
+            anchors[p.start].append(p.anchor)
+    out, points = [], sorted(cuts)
+    for a, b in zip(points, points[1:]):
+        for anchor in anchors.get(a, []):
+            out.append(f'<span class="anchor" id="{anchor}"></span>')
+        chunk = html.escape(text[a:b], quote=False).replace("\r\n", "\n").replace("\n", "<br>\n")
+        if any(p.start < b and p.end > a for p in passages):
+            out.append(f"<mark>{chunk}</mark>")
+        else:
+            out.append(chunk)
+    return "".join(out)

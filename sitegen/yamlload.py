@@ -1,0 +1,175 @@
+"""Safe YAML with positions.
+
+Content YAML goes through the C loader (``yaml.CSafeLoader``) for speed, with
+three changes: a duplicate key is an error (PyYAML silently keeps the last
+one), aliases are refused (they are never needed in content and are the
+vector of "billion laughs" bombs), and every mapping and sequence remembers
+where each of its entries stood, so later stages can point at a field.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .errors import ContentError, Diagnostic
+
+
+class YMap(dict):
+    """A dict that knows the (line, col) of each key and value, 1-based."""
+
+    __slots__ = ("marks", "value_marks", "start")
+
+    @classmethod
+    def empty(cls, start: tuple[int, int] = (1, 1)) -> "YMap":
+        result = cls()
+        result.marks, result.value_marks, result.start = {}, {}, start
+        return result
+
+    def mark(self, key, of_value: bool = True) -> tuple[int, int]:
+        marks = self.value_marks if of_value else self.marks
+        return marks.get(key, self.start)
+
+
+class YList(list):
+    """A list that knows the (line, col) of each item, 1-based."""
+
+    __slots__ = ("marks", "start")
+
+    def mark(self, index: int) -> tuple[int, int]:
+        return self.marks[index] if 0 <= index < len(self.marks) else self.start
+
+
+class YAMLProblem(Exception):
+    """A structural problem found while constructing (duplicate key, alias...)."""
+
+    def __init__(self, message: str, mark, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.mark, self.hint = message, mark, hint
+
+
+def _pos(mark, line_offset: int = 0) -> tuple[int, int]:
+    return mark.line + 1 + line_offset, mark.column + 1
+
+
+class _Loader(yaml.CSafeLoader):
+    line_offset = 0
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects and isinstance(node, yaml.CollectionNode):
+            raise YAMLProblem(
+                "YAML anchors and aliases (&name, *name) are not allowed in content",
+                node.start_mark,
+                "write the value out in full instead of using &anchor and *alias",
+            )
+        return super().construct_object(node, deep=True)
+
+    def construct_ymap(self, node):
+        self.flatten_mapping(node)
+        result = YMap()
+        result.marks, result.value_marks = {}, {}
+        result.start = _pos(node.start_mark, self.line_offset)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise YAMLProblem("a mapping key must be a plain value", key_node.start_mark) from None
+            if key in result:
+                line, _ = result.marks[key]
+                raise YAMLProblem(
+                    f"duplicate key '{key}' (first defined on line {line})",
+                    key_node.start_mark,
+                    "remove one of the two entries; YAML keeps only one of them",
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.marks[key] = _pos(key_node.start_mark, self.line_offset)
+            result.value_marks[key] = _pos(value_node.start_mark, self.line_offset)
+        return result
+
+    def construct_ylist(self, node):
+        result = YList(self.construct_object(child, deep=True) for child in node.value)
+        result.marks = [_pos(child.start_mark, self.line_offset) for child in node.value]
+        result.start = _pos(node.start_mark, self.line_offset)
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_ymap)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_ylist)
+
+
+class _EnvLoader(_Loader):
+    """The loader for mkdocs.yml: also understands MkDocs' ``!ENV`` tag."""
+
+
+def _construct_env(loader, node):
+    """``!ENV NAME`` or ``!ENV [NAME, OTHER, default]``: first set variable, else the default."""
+    import os
+
+    if isinstance(node, yaml.ScalarNode):
+        names, default = [loader.construct_scalar(node)], None
+    else:
+        items = [loader.construct_object(child) for child in node.value]
+        names, default = items[:-1] if len(items) > 1 else items, items[-1] if len(items) > 1 else None
+    for name in names:
+        if isinstance(name, str) and name in os.environ:
+            return yaml.load(os.environ[name], Loader=yaml.CSafeLoader) if os.environ[name] else ""
+    return default
+
+
+_EnvLoader.add_constructor("!ENV", _construct_env)
+
+
+def load(text: str, path: str, line_offset: int = 0, env: bool = False):
+    """Parse one YAML document; any problem becomes a ContentError at its line.
+
+    ``line_offset`` shifts reported lines, for YAML that starts further down a
+    file (front matter after its ``---`` line).
+    """
+    loader_class = _EnvLoader if env else _Loader
+    loader = loader_class(text)
+    loader.line_offset = line_offset
+    try:
+        return loader.get_single_data()
+    except YAMLProblem as problem:
+        line, col = _pos(problem.mark, line_offset)
+        raise ContentError([Diagnostic(path, line, col, problem.message, hint=problem.hint)]) from None
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _pos(mark, line_offset) if mark else (1 + line_offset, 1)
+        tag = str(exc.problem or "").strip()
+        message = f"unsupported YAML tag: {tag}" if "tag" in tag else f"invalid YAML: {tag}"
+        raise ContentError(
+            [Diagnostic(path, line, col, message, hint="sitegen loads YAML safely: use plain strings, numbers, dates, lists and mappings")]
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _pos(mark, line_offset) if mark else (1 + line_offset, 1)
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        raise ContentError(
+            [Diagnostic(path, line, col, f"invalid YAML: {problem}", hint=_yaml_hint(problem))]
+        ) from None
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        raise ContentError([Diagnostic(path, 1 + line_offset, 1, f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_hint(problem: str) -> str | None:
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be put in quotes"
+    if "found character '\\t'" in problem:
+        return "indent YAML with spaces, not tabs"
+    if "expected <block end>" in problem or "could not find expected ':'" in problem:
+        return "check the indentation and that every key ends with ':'"
+    return None
+
+
+def _construct_timestamp(loader, node):
+    """Keep an impossible date (2024-02-30) as text so the schema can say what is wrong."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)

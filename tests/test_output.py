@@ -1,0 +1,372 @@
+"""Stages 6 and 8: where a build may write, and how it replaces the previous site."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sitegen import output
+from sitegen.errors import OutputError, UsageError
+from sitegen.output import (
+    MARKER,
+    check_site_dir,
+    clean_leftovers,
+    discard_staging,
+    safe_path,
+    start_staging,
+    swap_into_place,
+    write_file,
+)
+
+HINT = "set site_dir in mkdocs.yml to a folder of its own, such as site/"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project root with a docs_dir holding one page."""
+    root = tmp_path / "proj"
+    (root / "content").mkdir(parents=True)
+    (root / "content" / "index.md").write_text("# Home\n")
+    return root
+
+
+def refusal(site_dir, project, docs=None):
+    with pytest.raises(UsageError) as info:
+        check_site_dir(site_dir, docs or project / "content", project)
+    assert info.value.exit_code == 2
+    return str(info.value)
+
+
+def siblings(site_dir: Path) -> list[str]:
+    return sorted(p.name for p in site_dir.parent.iterdir() if ".sitegen-" in p.name)
+
+
+def make_staging(site_dir: Path, files: dict[str, str]) -> Path:
+    staging = start_staging(site_dir)
+    for rel, text in files.items():
+        write_file(staging, rel, text.encode())
+    return staging
+
+
+# --- check_site_dir ------------------------------------------------------------
+
+
+def test_refuses_docs_dir(project):
+    assert refusal(project / "content", project) == (
+        f"refusing to build into 'content': it is the docs_dir (content/); {HINT}"
+    )
+
+
+def test_refuses_docs_dir_through_a_symlink(project):
+    (project / "site").symlink_to(project / "content")
+    assert refusal(project / "site", project) == (
+        f"refusing to build into 'site': it is the docs_dir (content/); {HINT}"
+    )
+
+
+def test_refuses_folder_containing_docs_dir(project):
+    docs = project / "src" / "content"
+    docs.mkdir(parents=True)
+    assert refusal(project / "src", project, docs) == (
+        f"refusing to build into 'src': it contains the docs_dir (src/content/); {HINT}"
+    )
+
+
+def test_refuses_folder_inside_docs_dir(project):
+    assert refusal(project / "content" / "site", project) == (
+        f"refusing to build into 'content/site': it lies inside the docs_dir (content/); {HINT}"
+    )
+
+
+def test_refuses_project_root(project):
+    assert refusal(project, project) == (
+        f"refusing to build into '{project.as_posix()}': it is the project root; {HINT}"
+    )
+
+
+def test_refuses_home_folder(project, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert refusal(home, project) == (
+        f"refusing to build into '{home.as_posix()}': it is your home folder; {HINT}"
+    )
+
+
+def test_refuses_filesystem_root(project):
+    assert refusal(Path("/"), project) == (
+        f"refusing to build into '/': it is the filesystem root; {HINT}"
+    )
+
+
+def test_refuses_non_empty_folder_without_marker(project):
+    (project / "site").mkdir()
+    (project / "site" / "notes.txt").write_text("mine")
+    assert refusal(project / "site", project) == (
+        "refusing to build into 'site': it is not empty and holds no .sitegen-build marker, "
+        "so it does not look like a previous build; empty it, or set site_dir to another folder"
+    )
+
+
+def test_refuses_a_file(project):
+    (project / "site").write_text("not a folder")
+    assert refusal(project / "site", project) == (
+        "refusing to build into 'site': it exists and is not a folder; "
+        "remove it, or set site_dir to another folder"
+    )
+
+
+def test_accepts_previous_build(project):
+    site = project / "site"
+    site.mkdir()
+    (site / MARKER).write_text("")
+    (site / "index.html").write_text("<p>old</p>")
+    check_site_dir(site, project / "content", project)
+
+
+def test_accepts_empty_and_missing_folders(project):
+    (project / "empty").mkdir()
+    check_site_dir(project / "empty", project / "content", project)
+    check_site_dir(project / "site", project / "content", project)
+    check_site_dir(project / "deep" / "er" / "site", project / "content", project)
+
+
+# --- safe_path and write_file --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    ["../x", "/abs", "a\\b", "a/../../b", "a\x00b", "", "a//b", "a/", "./a", "a/./b", ".."],
+)
+def test_safe_path_rejects(tmp_path, relpath):
+    with pytest.raises(OutputError, match="refusing to write output path"):
+        safe_path(tmp_path, relpath)
+
+
+def test_safe_path_rejects_symlink_out_of_root(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    with pytest.raises(OutputError, match="outside the site folder"):
+        safe_path(root, "link/index.html")
+    with pytest.raises(OutputError):
+        write_file(root, "link/index.html", b"x")
+    assert list(outside.iterdir()) == []
+
+
+def test_safe_path_accepts_nested_paths(tmp_path):
+    assert safe_path(tmp_path, "sheets/a-b/index.html") == tmp_path / "sheets" / "a-b" / "index.html"
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "inner")
+    assert safe_path(tmp_path, "alias/x.html") == tmp_path / "alias" / "x.html"
+
+
+def test_write_file_creates_parents(tmp_path):
+    write_file(tmp_path, "sheets/x/index.html", b"<p>x</p>")
+    assert (tmp_path / "sheets" / "x" / "index.html").read_bytes() == b"<p>x</p>"
+
+
+@pytest.mark.skipif(not os.access("/dev/full", os.W_OK), reason="needs /dev/full")
+def test_write_file_reports_a_full_disk():
+    # /dev/full answers every write with ENOSPC: a real full device, no mock.
+    with pytest.raises(OutputError) as info:
+        write_file(Path("/dev"), "full", b"x" * 100_000)
+    assert str(info.value) == (
+        "no space left on device while writing 'full'; the previous site is untouched "
+        "— free some space and build again"
+    )
+
+
+def test_discard_staging(tmp_path):
+    staging = make_staging(tmp_path / "site", {"a/b.html": "x"})
+    discard_staging(staging)
+    discard_staging(staging)  # already gone: no error
+    assert siblings(tmp_path / "site") == []
+
+
+# --- staging, swap, leftovers --------------------------------------------------
+
+
+def test_start_staging_is_an_empty_hidden_sibling(tmp_path):
+    site = tmp_path / "out" / "site"
+    staging = start_staging(site)
+    assert staging.parent == site.parent
+    assert staging.name.startswith(".site.sitegen-tmp-")
+    assert staging.is_dir() and list(staging.iterdir()) == []
+    assert start_staging(site) != staging
+
+
+def test_swap_without_existing_site(tmp_path):
+    site = tmp_path / "site"
+    swap_into_place(make_staging(site, {"index.html": "new"}), site)
+    assert (site / "index.html").read_text() == "new"
+    assert (site / MARKER).is_file()
+    assert siblings(site) == []
+
+
+def test_swap_replaces_existing_site(tmp_path):
+    site = tmp_path / "site"
+    swap_into_place(make_staging(site, {"index.html": "old", "gone/page.html": "old"}), site)
+    swap_into_place(make_staging(site, {"index.html": "new", "fresh.html": "new"}), site)
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == [
+        MARKER, "fresh.html", "index.html"
+    ]
+    assert (site / "index.html").read_text() == "new"
+    assert siblings(site) == []
+
+
+@pytest.mark.skipif(output._RENAMEAT2 is None, reason="no renameat2 in this C library")
+def test_exchange_is_used_on_linux(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "which").write_text("a")
+    (b / "which").write_text("b")
+    assert output._exchange(a, b) is True
+    assert (a / "which").read_text() == "b" and (b / "which").read_text() == "a"
+
+
+def test_fallback_swap_without_renameat2(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "_RENAMEAT2", None)
+    site = tmp_path / "site"
+    swap_into_place(make_staging(site, {"index.html": "old", "old.html": "old"}), site)
+    swap_into_place(make_staging(site, {"index.html": "new"}), site)
+    assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
+    assert (site / "index.html").read_text() == "new"
+    assert siblings(site) == []
+
+
+OTHER_FS = Path("/dev/shm")
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "fallback"])
+def test_failed_swap_leaves_previous_site(tmp_path, monkeypatch, exchange):
+    # A staging folder on another filesystem makes every rename fail for real (EXDEV).
+    if not OTHER_FS.is_dir() or OTHER_FS.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem")
+    if not exchange:
+        monkeypatch.setattr(output, "_RENAMEAT2", None)
+    site = tmp_path / "site"
+    swap_into_place(make_staging(site, {"index.html": "old"}), site)
+    staging = make_staging(OTHER_FS / f"sitegen-test-{os.getpid()}" / "site", {"index.html": "new"})
+    try:
+        with pytest.raises(OutputError, match="the previous site is untouched") as info:
+            swap_into_place(staging, site)
+        assert f"to '{site}'" in str(info.value)
+    finally:
+        discard_staging(staging.parent)
+    assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
+    assert (site / "index.html").read_text() == "old"
+    assert siblings(site) == []
+
+
+def test_swap_of_a_vanished_staging_folder_fails(tmp_path):
+    # A concurrent build's clean_leftovers may delete our staging folder.
+    site = tmp_path / "site"
+    swap_into_place(make_staging(site, {"index.html": "old"}), site)
+    staging = make_staging(site, {"index.html": "new"})
+    discard_staging(staging)
+    with pytest.raises(OutputError, match="the previous site is untouched"):
+        swap_into_place(staging, site)
+    assert (site / "index.html").read_text() == "old"
+    assert not staging.exists()
+
+
+def test_clean_leftovers_removes_only_matching_siblings(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("live")
+    doomed = [tmp_path / ".site.sitegen-tmp-1a2b", tmp_path / ".site.sitegen-old-3c4d"]
+    for d in doomed:
+        (d / "sub").mkdir(parents=True)
+    kept = [
+        tmp_path / ".site.sitegen-new-1",   # another kind
+        tmp_path / ".other.sitegen-tmp-1",  # another site's build
+        tmp_path / ".sit.sitegen-tmp-1",    # a prefix of the name
+        tmp_path / "site.sitegen-tmp-1",    # not hidden
+        tmp_path / ".site-keep",
+    ]
+    for d in kept:
+        d.mkdir()
+    (tmp_path / ".site.sitegen-tmp-file").write_text("a file, not ours")
+    assert clean_leftovers(site) == sorted(doomed)
+    assert all(not d.exists() for d in doomed)
+    assert all(d.is_dir() for d in kept)
+    assert (tmp_path / ".site.sitegen-tmp-file").is_file()
+    assert (site / "index.html").read_text() == "live"
+
+
+def test_clean_leftovers_without_parent(tmp_path):
+    assert clean_leftovers(tmp_path / "missing" / "site") == []
+
+
+def test_start_staging_cleans_leftovers(tmp_path):
+    site = tmp_path / "site"
+    (tmp_path / ".site.sitegen-tmp-dead").mkdir()
+    staging = start_staging(site)
+    assert siblings(site) == [staging.name]
+
+
+# --- a real process killed at random moments -----------------------------------
+
+CHILD = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from sitegen.output import start_staging, write_file, swap_into_place
+site, version = Path(sys.argv[2]), int(sys.argv[3])
+print("ready", flush=True)
+while True:
+    version += 1
+    staging = start_staging(site)
+    for i in range(200):
+        write_file(staging, f"d{i % 7}/f{i}.txt", f"version {version} file {i}\n".encode())
+    swap_into_place(staging, site)
+"""
+
+
+def read_site(site: Path) -> set[int]:
+    """The versions found in a complete site; fails on a missing or foreign file."""
+    files = sorted(p for p in site.rglob("*.txt"))
+    assert len(files) == 200, f"{len(files)} of 200 files present"
+    assert (site / MARKER).is_file()
+    versions = set()
+    for p in files:
+        words = p.read_text().split()
+        assert words[0] == "version" and words[3] == p.stem[1:], p
+        versions.add(int(words[1]))
+    return versions
+
+
+def test_killed_builds_never_leave_a_mixed_site(tmp_path):
+    rng = random.Random(20240601)
+    site = tmp_path / "site"
+    trials, seen = 20, []
+    for trial in range(trials):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(REPO), str(site), str(trial * 1_000_000)],
+            stdout=subprocess.PIPE,
+        )
+        assert child.stdout.readline() == b"ready\n"
+        time.sleep(rng.uniform(0, 0.150))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        assert child.returncode == -signal.SIGKILL, "the child ended on its own: it failed"
+        if site.exists():
+            versions = read_site(site)
+            assert len(versions) == 1, f"trial {trial}: a mix of versions {sorted(versions)}"
+            seen.append(versions.pop())
+    staging = start_staging(site)
+    assert siblings(site) == [staging.name]
+    print(f"{trials} kill trials; the site showed versions {seen}")
+    assert len(set(seen)) > 1, "no kill landed after a swap: the test proved nothing"

@@ -1,0 +1,214 @@
+"""Quotes must match through typography but not through wording or case, and
+spans must point at exactly the original characters that were quoted."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, strategies as st
+
+from sitegen.quotes import SourceText, normalize
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_CANDIDATES = [
+    REPO / "content/sources/xinhua-2024-12-20-fm-briefing.txt",
+    REPO.parent / "shared/seeds/000_f5c579eb713ad8c1.txt",
+]
+QUOTE_1 = "officially schedule fentanyl-related substances as a class"
+QUOTE_2 = "scheduled over 50 controlled substances"
+
+
+@pytest.fixture(scope="module")
+def seed() -> str:
+    """The real Xinhua briefing, as the build would read it (bytes, BOM removed)."""
+    for path in SEED_CANDIDATES:
+        if path.exists():
+            return path.read_bytes().decode("utf-8-sig")
+    pytest.fail(f"no seed text at any of {SEED_CANDIDATES}")
+
+
+def span_text(source: SourceText, quote: str) -> str | None:
+    span = source.locate(quote)
+    return None if span is None else source.text[span[0] : span[1]]
+
+
+# --- normalize ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("\u201cHi,\u201d she said", '"Hi," she said'),
+        ("it\u2019s \u2018ok\u2019 \u201akind\u201b", "it's 'ok' 'kind'"),
+        ("\u00abbonjour\u00bb \u201egut\u201f", '"bonjour" "gut"'),
+        ("6\u2033 tall", '6" tall'),  # NFKC alone would give two primes
+        ("a\u2013b\u2014c\u2012d\u2010e\u2011f\u2015g\u2212h", "a-b-c-d-e-f-g-h"),
+        ("a\u00a0b\u2009c\u3000d", "a b c d"),
+        ("  one\r\n\r\n\ttwo  \n", "one two"),
+        ("\ufb01ne \ufb02ow", "fine flow"),
+        ("\uff21\uff22\uff23 \u2460", "ABC 1"),
+        ("cafe\u0301", "caf\u00e9"),
+        ("CaSe KePt", "CaSe KePt"),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@given(st.text())
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+# --- locate --------------------------------------------------------------------
+
+
+def test_curly_and_straight_quotes_match_both_ways() -> None:
+    curly = SourceText("He said \u201cwe\u2019re done\u201d today.")
+    assert span_text(curly, '"we\'re done"') == "\u201cwe\u2019re done\u201d"
+    straight = SourceText('He said "we\'re done" today.')
+    assert span_text(straight, "\u201cwe\u2019re done\u201d") == '"we\'re done"'
+
+
+def test_dashes_match_hyphen() -> None:
+    source = SourceText("fentanyl\u2013related \u2014 and more")
+    assert span_text(source, "fentanyl-related - and") == "fentanyl\u2013related \u2014 and"
+
+
+def test_nbsp_and_newline_runs_match_one_space() -> None:
+    source = SourceText("the\u00a0first country\n\n  in the\tworld")
+    assert span_text(source, "the first country in the world") == source.text
+
+
+def test_crlf_text() -> None:
+    source = SourceText("line one\r\nline two\r\n\r\nline three\r\n")
+    assert span_text(source, "one line two line") == "one\r\nline two\r\n\r\nline"
+
+
+def test_nfkc_ligature() -> None:
+    source = SourceText("the \ufb01nal word")
+    assert span_text(source, "final word") == "\ufb01nal word"
+    assert span_text(source, "\ufb01nal") == "\ufb01nal"
+
+
+def test_composed_and_decomposed_accents_match() -> None:
+    source = SourceText("un caf\u00e9 et un cafe\u0301 noir")
+    assert source.locate_all("caf\u00e9") == [(3, 7), (14, 19)]
+    assert span_text(source, "cafe\u0301 noir") == "cafe\u0301 noir"
+
+
+def test_case_difference_does_not_match() -> None:
+    source = SourceText("China will continue the cooperation")
+    assert source.locate("china will continue") is None
+    assert source.locate("China Will Continue") is None
+
+
+def test_different_wording_does_not_match() -> None:
+    assert SourceText("China will continue").locate("China shall continue") is None
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\r\n\t\u00a0"])
+def test_blank_quote_is_not_found(blank: str) -> None:
+    source = SourceText("some text with spaces")
+    assert source.locate(blank) is None
+    assert source.locate_all(blank) == []
+
+
+@pytest.mark.parametrize(
+    "text, quote, expected",
+    [
+        ("say  \u201chello\u201d  there", '"hello"', "\u201chello\u201d"),
+        ("a  b\r\n\r\nc  d", "b c", "b\r\n\r\nc"),
+        ("x\r\n  alpha \r\n beta\u00a0\u00a0gamma  \r\n", "alpha beta gamma", "alpha \r\n beta\u00a0\u00a0gamma"),
+        ("  \u00a0lead", "lead", "lead"),
+        ("tail\r\n\r\n", " tail \n", "tail"),
+        ("A \ufb01\u00a0\u2014\u00a0z", "fi - z", "\ufb01\u00a0\u2014\u00a0z"),
+    ],
+)
+def test_span_is_exactly_the_quoted_original(text: str, quote: str, expected: str) -> None:
+    start, end = SourceText(text).locate(quote)
+    assert text[start:end] == expected
+
+
+def test_whole_characters_preferred_over_a_cut_ligature() -> None:
+    assert SourceText("\ufb01ne wine").locate("ine") == (5, 8)
+    assert SourceText("\ufb01ne").locate("ine") == (0, 3)  # only choice: agrees with `in`
+
+
+def test_locate_all_is_non_overlapping() -> None:
+    assert SourceText("aaaa").locate_all("aa") == [(0, 2), (2, 4)]
+    source = SourceText("the \u201cend\u201d\r\nthe  \"end\" the end")
+    assert [source.text[s:e] for s, e in source.locate_all('the "end"')] == [
+        "the \u201cend\u201d",
+        'the  "end"',
+    ]
+    assert source.locate_all("nothing") == []
+
+
+# --- the real source -------------------------------------------------------------
+
+
+def test_seed_quotes_are_found(seed: str) -> None:
+    source = SourceText(seed)
+    for quote in (QUOTE_1, QUOTE_2):
+        assert span_text(source, quote) == quote
+    curly = "\u201cWe are the first country in the world to do so,\u201d Lin said"
+    assert span_text(source, curly[1:]) == 'We are the first country in the world to do so," Lin said'
+
+
+def test_seed_with_crlf_and_double_spaces(seed: str) -> None:
+    mangled = seed.replace("\n", "\r\n").replace(" as a ", "  as\u00a0a\r\n").replace("-", "\u2013")
+    source = SourceText(mangled)
+    start, end = source.locate(QUOTE_1)
+    assert mangled[start:end] == "officially schedule fentanyl\u2013related substances  as\u00a0a\r\nclass"
+    assert normalize(mangled[start:end]) == QUOTE_1
+    assert len(source.locate_all("Lin said")) == seed.count("Lin said") >= 3
+
+
+def test_seed_closest_finds_the_passage_for_a_changed_word(seed: str) -> None:
+    source = SourceText(seed)
+    quote = QUOTE_1.replace("officially", "formally")
+    assert source.locate(quote) is None
+    passage, similarity = source.closest(quote)
+    assert QUOTE_1 in passage
+    assert len(passage) < len(QUOTE_1) + 20
+    assert similarity > 0.8
+
+
+def test_seed_closest_on_unrelated_text_is_low(seed: str) -> None:
+    _, similarity = SourceText(seed).closest("The quick brown fox jumps over the lazy dog near the river bank")
+    assert 0 <= similarity < 0.5
+
+
+def test_closest_of_a_verbatim_quote_is_exact(seed: str) -> None:
+    assert SourceText(seed).closest(QUOTE_2) == (QUOTE_2, 1.0)
+
+
+def test_closest_of_nothing() -> None:
+    assert SourceText("some text").closest("  ") == ("", 0.0)
+    assert SourceText("").closest("some text") == ("", 0.0)
+
+
+# --- properties ----------------------------------------------------------------
+
+ALPHABET = st.sampled_from(
+    list("abcAB -'\"") + ["\r\n", "\n", "\t", "\u00a0", "\u201c", "\u201d", "\u2019", "\u2014", "\u2013",
+                          "\ufb01", "f", "i", "\u00e9", "e\u0301", "\u0301", "\u2033", "\uff41"]
+)
+
+
+@given(st.lists(ALPHABET, max_size=40).map("".join), st.data())
+def test_located_span_normalizes_to_the_quote(text: str, data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, len(text)))
+    j = data.draw(st.integers(i, len(text)))
+    # A quote never starts or ends between a letter and its combining accent.
+    assume(i == len(text) or text[i] != "\u0301")
+    assume(j == len(text) or text[j] != "\u0301")
+    quote = text[i:j]
+    assume(normalize(quote) and not unicodedata.combining(normalize(quote)[0]))
+    span = SourceText(text).locate(quote)
+    assert span is not None
+    assert normalize(text[span[0] : span[1]]) == normalize(quote)
