@@ -213,7 +213,7 @@ class SourceText:
             passage = self.normalized[spans[cur[1]][0] : spans[cur[2] - 1][1]]
             by_char.set_seq1(passage)
             best = max(best, (passage, by_char.ratio()), key=lambda t: t[1])
-        for trimmed in () and (best[0].lstrip(_EDGE), best[0].rstrip(_EDGE), best[0].strip(_EDGE)):
+        for trimmed in (best[0].lstrip(_EDGE), best[0].rstrip(_EDGE), best[0].strip(_EDGE)):
             by_char.set_seq1(trimmed)  # "class." should not cost a quote of "class"
             best = max(best, (trimmed, by_char.ratio()), key=lambda t: t[1])
         return best

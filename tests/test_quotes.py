@@ -178,6 +178,13 @@ def test_seed_closest_finds_the_passage_for_a_changed_word(seed: str) -> None:
     assert similarity > 0.8
 
 
+def test_seed_closest_widens_for_a_dropped_word(seed: str) -> None:
+    quote = "China announced in 2019 the decision to officially schedule fentanyl-related substances"
+    passage, similarity = SourceText(seed).closest(quote)
+    assert passage == "China announced back in 2019 the decision to officially schedule fentanyl-related substances"
+    assert similarity > 0.9
+
+
 def test_seed_closest_on_unrelated_text_is_low(seed: str) -> None:
     _, similarity = SourceText(seed).closest("The quick brown fox jumps over the lazy dog near the river bank")
     assert 0 <= similarity < 0.5
