@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import feeds, output
 from .config import SiteConfig
-from .errors import Collector, Diagnostic, OutputError
+from .errors import Collector, Diagnostic, OutputError, UsageError
 from .loader import load_content
 from .markup import MarkdownRenderer
 from .render import Renderer, page_jobs, url_of
@@ -55,6 +55,11 @@ def build_date() -> dt.date:
 
 
 def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock):
+    if not config.docs_dir.is_dir():
+        shown = config.docs_dir
+        shown = shown.relative_to(config.root) if shown.is_relative_to(config.root) else shown
+        raise UsageError(f"the docs_dir '{shown.as_posix()}' does not exist; create it, or set docs_dir in "
+                         "mkdocs.yml to the folder that holds your content")
     report = Collector()
     loaded = load_content(config, report)
     clock.lap("load")
@@ -102,8 +107,14 @@ def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]
 def build(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
     """Build the site into ``config.site_dir``; raise a SitegenError on any problem."""
     clock = _Clock()
-    loaded, site, warnings = _gather(config, today, clock)
+    # A usage problem (exit 2) is reported before content problems, and before any work.
     output.check_site_dir(config.site_dir, config.docs_dir, config.root)
+    if not config.templates_dir.is_dir():
+        shown = config.templates_dir
+        shown = shown.relative_to(config.root) if shown.is_relative_to(config.root) else shown
+        raise UsageError(f"the templates folder '{shown.as_posix()}' does not exist; set theme.custom_dir in "
+                         "mkdocs.yml to the folder that holds the site's templates")
+    loaded, site, warnings = _gather(config, today, clock)
     files = render_site(site, config)
     clock.lap("render")
     copies = static_files(config, loaded.assets)

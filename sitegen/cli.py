@@ -24,8 +24,16 @@ def _load(config_file: str, **options):
 
 
 def _print_warnings(warnings, fmt: str = "text") -> None:
+    # Annotations go to stdout, as the errors' do in _run; plain messages to stderr.
     for warning in warnings:
-        click.echo(warning.format_github() if fmt == "github" else warning.format(), err=True)
+        if fmt == "github":
+            click.echo(warning.format_github())
+        else:
+            click.echo(warning.format(), err=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _run(action, fmt: str = "text") -> None:
@@ -84,7 +92,7 @@ def check(config_file: str, drafts: bool, strict: bool, fmt: str) -> None:
         result = run_check(_load(config_file, drafts=drafts, strict=strict))
         _print_warnings(result.warnings, fmt)
         site = result.site
-        click.echo(f"checked {len(site.sheets)} sheets and {len(site.content.sources)} sources: "
+        click.echo(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
                    f"{summary_line(0, len(result.warnings))}", err=True)
     _run(action, fmt)
 
@@ -127,4 +135,40 @@ def import_(config_file: str, files: tuple[Path, ...], source_id: str | None, ki
                                    language=language, display_root=config.root)
             click.echo(f"imported {imported.id}: {imported.txt_path.relative_to(config.root).as_posix()} "
                        f"and {imported.yml_path.name}; check its .yml, then cite it as [@{imported.id}]", err=True)
+    _run(action)
+
+
+@main.command()
+@config_option
+@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Where to serve; keep 127.0.0.1 unless other machines must see the preview.")
+@click.option("--drafts", is_flag=True, help="Include sheets with status: draft.")
+@click.option("-o", "--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
+def serve(config_file: str, dev_addr: str, drafts: bool, open_browser: bool) -> None:
+    """Preview the site, rebuilding and reloading the page on every save."""
+    def action():
+        from .serve import serve as run_serve
+        run_serve(config_file, dev_addr=dev_addr, drafts=drafts, open_browser=open_browser)
+    _run(action)
+
+
+@main.command()
+@config_option
+@click.option("--remote", default="origin", show_default=True, help="The git remote to publish to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
+@click.option("--create", is_flag=True, help="Create the branch on the remote if it does not exist.")
+@click.option("--push/--no-push", default=True, show_default=True,
+              help="Push the new commit; --no-push only commits to the local branch.")
+@click.option("-m", "--message", help="Text after 'Deploy <sha> of <branch>: ' (default: the commit's subject).")
+def deploy(config_file: str, remote: str, branch: str, create: bool, push: bool, message: str | None) -> None:
+    """Build a clean commit and publish it to the gh-pages branch."""
+    def action():
+        from .deploy import deploy as run_deploy
+        result = run_deploy(_load(config_file), remote=remote, branch=branch, create=create,
+                            push=push, message=message)
+        _print_warnings(result.warnings)
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        where = f"{result.remote}/{result.branch}" if result.pushed else f"the local branch {result.branch} (not pushed)"
+        click.echo(f"deployed {result.source} to {where} as {result.commit}: {result.files} files", err=True)
     _run(action)

@@ -112,6 +112,8 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
             values[key] = (root / data[key]).resolve()
     values.setdefault("docs_dir", (root / "content").resolve())
     values.setdefault("site_dir", (root / "site").resolve())
+    _check_dirs(values["site_dir"], values["docs_dir"], root.resolve(),
+                data.mark("site_dir") if "site_dir" in data else data.mark("docs_dir"), fail)
 
     templates, locale = _theme(data, fail)
     values["templates_dir"] = (root / templates).resolve()
@@ -125,6 +127,19 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
     values.update(_plugin_options(data, fail))
     values["cache_dir"] = (root / values.get("cache_dir", ".sitegen-cache")).resolve()
     return SiteConfig(root=root, config_path=path, **values)
+
+
+def _check_dirs(site: Path, docs: Path, root: Path, mark: tuple[int, int], fail) -> None:
+    """Each build replaces all of site_dir, so it may hold neither the content nor the project."""
+    hint = "set site_dir to a folder of its own, such as: site_dir: site"
+    if site == docs:
+        fail(mark, "'site_dir' is the docs_dir: each build replaces all of site_dir, so your content would be lost", hint)
+    if site == root:
+        fail(mark, "'site_dir' is the folder of mkdocs.yml: each build replaces all of site_dir, so your project would be lost", hint)
+    if site in docs.parents:
+        fail(mark, "'site_dir' contains the docs_dir: each build replaces all of site_dir, so your content would be lost", hint)
+    if docs in site.parents:
+        fail(mark, "'site_dir' lies inside the docs_dir: the built site would be read back as content", hint)
 
 
 def _theme(data, fail) -> tuple[str, str]:

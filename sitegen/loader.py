@@ -39,10 +39,6 @@ class Loaded:
 def load_content(config: SiteConfig, report: Collector) -> Loaded:
     """Read everything under docs_dir; problems go to ``report``."""
     docs = config.docs_dir
-    if not docs.is_dir():
-        report.error(_show(config, docs), 1, 1, "docs_dir does not exist",
-                     "create it, or set docs_dir in mkdocs.yml to the folder holding your content")
-        return Loaded(Content({}, {}, {}, {}, {}))
     reader = _Reader(config, report)
     files = reader.walk()
     sheets: dict[str, Sheet] = {}
@@ -52,16 +48,20 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
     texts: dict[str, tuple[str, bytes, str]] = {}
     assets: dict[str, Path] = {}
     source_yml: dict[str, tuple[str, YMap]] = {}
-    seen_urls: dict[str, str] = {}
+    seen_urls: dict[str, tuple[str, str]] = {}
+    bad_names: list[tuple[str, str, str, str | None]] = []  # stem, shown, what, url: checked last
+    broken: dict[str, set[str]] = {"sheet": set(), "source": set()}
 
     def claim(url: str, shown: str) -> bool:
         key = unicodedata.normalize("NFC", url).casefold()
         if key in seen_urls:
-            report.error(shown, 1, 1, f"'{shown}' would be published at the same URL as '{seen_urls[key]}' (/{url})",
-                         "rename one of them; URLs that differ only in case or Unicode form collide "
-                         "on case-insensitive servers")
+            other, other_url = seen_urls[key]
+            report.error(shown, 1, 1, f"'{shown}' would be published at the same URL as '{other}' "
+                                      f"(/{url}): {_difference(url, other_url)}",
+                         "rename or remove one of them; servers and file systems that ignore case "
+                         "or Unicode form would serve one in place of the other")
             return False
-        seen_urls[key] = shown
+        seen_urls[key] = (shown, url)
         return True
 
     for rel, path in files:
@@ -72,48 +72,72 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
             if len(parts) != 2:
                 report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
                              f"move it to {_show(config, docs / 'sheets' / parts[-1])}")
-            elif _valid_id(stem, shown, "sheet", report) and claim(f"sheets/{stem}/", shown):
+            elif not ID_RE.match(stem):
+                bad_names.append((stem, shown, "sheet", f"sheets/{stem}/"))
+            elif claim(f"sheets/{stem}/", shown):
                 sheet = reader.sheet(stem, path, shown)
                 if sheet:
                     sheets[stem] = sheet
+                else:
+                    broken["sheet"].add(stem)
         elif parts[0] == "sources" and len(parts) == 2 and suffix in (".yml", ".yaml", ".txt"):
-            if not _valid_id(stem, shown, "source", report):
+            if not ID_RE.match(stem):
+                bad_names.append((stem, shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
                 continue
             if suffix == ".txt":
                 raw = reader.read_bytes(path, shown)
-                if raw is not None:
-                    text = reader.decode(raw, shown)
-                    if text is not None:
-                        texts[stem] = (text, raw, shown)
+                text = reader.decode(raw, shown) if raw is not None else None
+                if text is not None:
+                    texts[stem] = (text, raw, shown)
+                else:
+                    broken["source"].add(stem)
             elif claim(f"sources/{stem}/", shown):
                 data = reader.yaml_file(path, shown)
                 if isinstance(data, YMap):
                     source_yml[stem] = (shown, data)
-                elif reader.ok(path):
-                    report.error(shown, 1, 1, "a source file must be a mapping of fields", "start with 'title: ...'")
+                else:
+                    broken["source"].add(stem)
+                    if reader.ok(path):
+                        report.error(shown, 1, 1, "a source file must be a mapping of fields", "start with 'title: ...'")
         elif parts[0] == "data" and len(parts) == 2 and stem in vocab and suffix in (".yml", ".yaml"):
             data = reader.yaml_file(path, shown)
             vocab[stem] = schema.vocabulary_from_yaml(stem, shown, data, report)
         elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
             slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
-            if parts[0] in RESERVED or parts[0].lower() in RESERVED:
-                report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{parts[0]}/, which sitegen uses itself",
+            first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
+            if first in RESERVED or first.lower() in RESERVED:
+                report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{first}/, which sitegen uses itself",
                              "rename the file")
             elif claim(f"{slug}/" if slug else "", shown):
                 page = reader.page(slug, path, shown)
                 if page:
                     pages[slug] = page
-        elif parts[0] not in ("sheets", "sources", "data") and claim(rel, shown):
-            assets[rel] = path
+        elif parts[0] not in ("sheets", "sources", "data") and parts[0].lower() in RESERVED - {"assets"}:
+            # assets/ may override the theme's files; everything else there is sitegen's own output
+            where = f"be published under /{parts[0]}/" if len(parts) > 1 else f"replace /{parts[0]}"
+            report.error(shown, 1, 1, f"the file '{rel}' would {where}, which sitegen writes itself",
+                         "rename or move the file")
+        elif parts[0] not in ("sheets", "sources", "data"):
+            if claim(rel, shown):
+                assets[rel] = path
         else:
             report.warning(shown, 1, 1, "file ignored: it is not a kind of content sitegen knows here",
                            "sheets are sheets/*.md, sources sources/*.yml with an optional .txt, "
                            "vocabularies data/topics.yml and data/entities.yml")
 
+    # Names that are not valid ids are reported last, when every valid file has
+    # claimed its URL, so that a clash with one of them is reported too.
+    for stem, shown, what, url in bad_names:
+        taken = seen_urls.get(unicodedata.normalize("NFC", url).casefold()) if url else None
+        _valid_id(stem, shown, what, report, taken[0] if taken else None)
+        if taken:
+            claim(url, shown)
+
     for source_id, (shown, data) in sorted(source_yml.items()):
         text_info = texts.pop(source_id, None)
         source = schema.source_from_yaml(source_id, shown, data, report)
-        if source is None:
+        if source is None or source_id in broken["source"]:
+            broken["source"].add(source_id)
             continue
         if text_info:
             text, raw, text_shown = text_info
@@ -122,6 +146,7 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
                 line, col = data.start
                 report.error(shown, line, col, f"missing required field 'sha256': {text_shown} exists",
                              f"add 'sha256: {digest}' after checking that the stored text is the one received")
+                broken["source"].add(source_id)
                 continue
             if source.sha256 != digest:
                 pos = source.pos("sha256")
@@ -129,20 +154,26 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
                              f"the stored text {text_shown} does not match its sha256 (it has {digest})",
                              "stored texts are kept byte for byte as received: undo the edit to the .txt; "
                              "if the new text is genuinely a new version, update sha256")
+                broken["source"].add(source_id)
                 continue
             source = _with_text(source, text, text_shown)
         elif source.sha256:
             pos = source.pos("sha256")
             report.error(shown, pos.line, pos.col, f"'sha256' is set but there is no stored text {source_id}.txt",
                          "add the .txt beside the .yml, or remove sha256")
+            broken["source"].add(source_id)
+            continue
         sources[source_id] = source
     for source_id, (_, _, text_shown) in sorted(texts.items()):
+        if source_id in broken["source"]:
+            continue  # its .yml exists but could not be read: reported already
         report.error(text_shown, 1, 1, f"stored text without metadata: {source_id}.yml is missing",
                      "run 'sitegen import' to create both, or write the .yml by hand")
 
     topics, topic_positions = vocab["topics"]
     entities, entity_positions = vocab["entities"]
-    content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions)
+    content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
+                      frozenset(broken["sheet"]), frozenset(broken["source"]))
     return Loaded(content, assets, reader.inputs)
 
 
@@ -151,14 +182,28 @@ def _with_text(source: Source, text: str, text_path: str) -> Source:
     return replace(source, text=text, text_path=text_path)
 
 
-def _valid_id(stem: str, shown: str, what: str, report: Collector) -> bool:
+def _valid_id(stem: str, shown: str, what: str, report: Collector, taken_by: str | None = None) -> bool:
     if ID_RE.match(stem):
         return True
     suggestion = "-".join("".join(c if c.isalnum() and c.isascii() else " " for c in stem.lower()).split())
+    hint = f"rename the file to '{suggestion}'" if suggestion and ID_RE.match(suggestion) else None
+    if hint and taken_by:
+        hint = f"rename the file: '{suggestion}' is taken by {taken_by}"
     report.error(shown, 1, 1, f"'{stem}' is not a valid {what} id: the file name must use lowercase letters, "
-                              f"digits and single hyphens",
-                 f"rename the file to '{suggestion}'" if suggestion and ID_RE.match(suggestion) else None)
+                              f"digits and single hyphens", hint)
     return False
+
+
+def _difference(url: str, other: str) -> str:
+    """Say how two colliding names differ, since on screen they may look the same."""
+    if unicodedata.normalize("NFC", url) == unicodedata.normalize("NFC", other):
+        forms = [f for f in ("NFC", "NFD") if unicodedata.is_normalized(f, url)]
+        other_forms = [f for f in ("NFC", "NFD") if unicodedata.is_normalized(f, other)]
+        return (f"the two names differ only in Unicode normalisation (this one is "
+                f"{'/'.join(forms) or 'mixed'}, the other {'/'.join(other_forms) or 'mixed'})")
+    if url.casefold() == other.casefold():
+        return "the two names differ only in case"
+    return "the two names differ only in case and Unicode normalisation"
 
 
 def _show(config: SiteConfig, path: Path) -> str:
@@ -267,6 +312,10 @@ class _Reader:
         try:
             parts = frontmatter.split(text, shown)
             if parts.front is None:
+                if required and not text.strip():
+                    self.report.error(shown, 1, 1, "the file is empty: a sheet needs front matter",
+                                      "fill it in, or delete it and run: sitegen new sheet \"Its title\"")
+                    return None
                 if required:
                     self.report.error(shown, 1, 1, "no front matter",
                                       "start the file with a '---' line, the YAML fields, and another '---' line")

@@ -63,10 +63,27 @@ class _CitePattern(InlineProcessor):
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
         number, href, title = found
-        sup = etree.Element("sup", {"class": "cite"})
-        link = etree.SubElement(sup, "a", {"href": href, "title": title})
+        # A quoted citation reads as a quotation in the sentence, then its note number.
+        wrapper = etree.Element("span", {"class": "cited"}) if m.group(2) else None
+        if wrapper is not None:
+            quote = etree.SubElement(wrapper, "q")
+            quote.text = m.group(2).strip()
+        sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
+        link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
         link.text = f"[{number}]"
-        return sup, m.start(0), m.end(0)
+        return (wrapper if wrapper is not None else sup), m.start(0), m.end(0)
+
+
+def page_relative(href: str, page_url: str) -> str:
+    """A site-relative URL ('sources/x/#q') as seen from page_url ('sheets/y'), so links work
+    under any sub-path and from disk. Absolute, rooted, fragment-only and already
+    relative ('../', './') URLs are returned as they are."""
+    if urlsplit(href).scheme or href.startswith(("/", "#", ".")):
+        return href
+    path, hash_, fragment = href.partition("#")
+    rel = posixpath.relpath(path.rstrip("/") or ".", page_url.strip("/") or ".")
+    rel = "./" if rel == "." else rel + ("/" if path.endswith("/") or not path else "")
+    return rel + hash_ + fragment
 
 
 def md_link_target(href: str, source_path: str) -> str | None:
@@ -97,10 +114,8 @@ class _LinkRewriter(Treeprocessor):
         for link in root.iter("a"):
             target = md_link_target(link.get("href", ""), self.renderer.source_path)
             if target is not None:
-                page, _, fragment = target.partition("#")
-                href = posixpath.relpath(page or ".", self.renderer.page_url or ".")
-                href = "./" if href == "." else href + "/"
-                link.set("href", href + (f"#{fragment}" if fragment else ""))
+                page, hash_, fragment = target.partition("#")
+                link.set("href", page_relative(page, self.renderer.page_url) + hash_ + fragment)
 
 
 class _CiteExtension(markdown.Extension):

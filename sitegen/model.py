@@ -180,3 +180,7 @@ class Content:
     pages: dict[str, Page]
     topic_positions: dict[str, Pos] = field(default_factory=dict)
     entity_positions: dict[str, Pos] = field(default_factory=dict)
+    # ids of files that exist but failed to load (already reported), so that
+    # citing or relating to them is not reported a second time as "unknown"
+    broken_sheets: frozenset[str] = frozenset()
+    broken_sources: frozenset[str] = frozenset()

@@ -27,7 +27,7 @@ _WS = re.compile(r"\s+")  # the same characters as str.isspace()
 _CJK = "\u2e80-\u9fff\uf900-\ufaff"  # written without spaces: each character is a word
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 _PUNCT = re.compile(r"[\W_]+")
-_EDGE = "\"'.,;:!?()[]"
+_EDGE = "\"'.,;:!?()[]- "
 
 
 def _pieces(text: str):
@@ -197,9 +197,7 @@ class SourceText:
                 cache[i, j] = by_word.ratio()
             return cache[i, j]
 
-        by_char = SequenceMatcher(None, autojunk=False)
-        by_char.set_seq2(q)
-        best = ("", -1.0)
+        climbed: dict[int, tuple[float, int, int]] = {}
         for i in seeds:
             cur = (score(i, i + n), i, i + n)
             for _ in range(8):  # a quote rarely differs by more words than this
@@ -210,10 +208,29 @@ class SourceText:
                 if nxt[0] <= cur[0]:
                     break
                 cur = nxt
-            passage = self.normalized[spans[cur[1]][0] : spans[cur[2] - 1][1]]
-            by_char.set_seq1(passage)
-            best = max(best, (passage, by_char.ratio()), key=lambda t: t[1])
-        for trimmed in (best[0].lstrip(_EDGE), best[0].rstrip(_EDGE), best[0].strip(_EDGE)):
-            by_char.set_seq1(trimmed)  # "class." should not cost a quote of "class"
-            best = max(best, (trimmed, by_char.ratio()), key=lambda t: t[1])
-        return best
+            climbed[i] = cur
+
+        # Judge on characters, and among near-equal passages prefer the one that
+        # covers most of the quote: the editor should see what the source says in
+        # place of the changed words, not only the words both share.
+        by_char = SequenceMatcher(None, autojunk=False)
+        by_char.set_seq2(q)
+        candidates: list[tuple[float, str]] = []
+        for i in seeds:
+            _, a, b = climbed[i]
+            for x in range(max(0, a - 2), a + 1):
+                for y in range(b, min(len(keys), b + 2) + 1):
+                    if x < y:
+                        text = self.normalized[spans[x][0]: spans[y - 1][1]]
+                        if q[:1] not in _EDGE:  # trim punctuation the quote does not have
+                            text = text.lstrip(_EDGE)
+                        if q[-1:] not in _EDGE:
+                            text = text.rstrip(_EDGE)
+                        by_char.set_seq1(text)
+                        candidates.append((by_char.ratio(), text))
+        top = max(r for r, _ in candidates)
+        # Among near-best passages, the one sharing the most characters with the quote.
+        near = [(round(r * (len(t) + len(q)) / 2), -abs(len(t) - len(q)), r, t)
+                for r, t in candidates if r >= top - 0.05]
+        *_, ratio, passage = max(near)
+        return passage, ratio

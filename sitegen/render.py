@@ -66,7 +66,7 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     def home():
         figures = [dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"]]
         return {"page": views.page(content.pages.get("")), "newest": cards(published_ids[:6]),
-                "reviewed": cards(sorted(published_ids, key=lambda i: (content.sheets[i].review_by or content.sheets[i].as_of, i), reverse=True)[:6]),
+                "reviewed": cards(sorted(published_ids, key=lambda i: _review_order(site, i))[:6]),
                 "figures": figures[:6], "topics": _topic_list(site, views), "sheet_count": len(sheets),
                 "source_count": len(content.sources)}
 
@@ -98,6 +98,13 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
         if slug:
             yield PageJob(f"{slug}/index.html", "page.html", lambda p=page: {"page": views.page(p)}, page.title)
     yield PageJob("404.html", "404.html", lambda: {}, "Page not found")
+
+
+def _review_order(site: Site, sheet_id: str) -> tuple:
+    """Home's review schedule: stale sheets first, then the next review due, undated last."""
+    sheet = site.content.sheets[sheet_id]
+    due = sheet.review_by.isoformat() if sheet.review_by else "9999"
+    return (not site.links[sheet_id].stale, due, sheet_id)
 
 
 def _topic_list(site: Site, views: Views) -> list[dict]:
@@ -139,8 +146,9 @@ class Renderer:
         self.site, self.config, self.markdown = site, config, markdown
         self.env = make_environment(config.templates_dir)
         self.views = Views(site, config, markdown)
+        # Search is the header's form (a GET to search/), so it is not repeated here.
         self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
-                    ("Topics", "topics/"), ("Sources", "sources/"), ("Search", "search/")]
+                    ("Topics", "topics/"), ("People", "entities/"), ("Sources", "sources/")]
         self.pages_nav = [(p.title, f"{slug}/") for slug, p in sorted(site.content.pages.items()) if slug]
 
     def render(self, job: PageJob) -> bytes:

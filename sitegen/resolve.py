@@ -23,6 +23,7 @@ from .quotes import SourceText, normalize
 INLINE_CITE_RE = re.compile(r"\[@([^\s\]\"“]*)(?:\s+[\"“]([^\"”\n]*)[\"”])?\s*\]")
 _FENCE_RE = re.compile(r"^(\s*)(```|~~~)")
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+_LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,44 @@ def anchor_for(quote: str) -> str:
     return "q-" + hashlib.sha1(normalize(quote).encode("utf-8")).hexdigest()[:10]
 
 
+def _code_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines Markdown renders as code: fenced blocks, and indented
+    blocks (4 columns, 8 inside a list) that follow a blank line or a heading.
+    An indented line that continues a paragraph or a list item is prose, and
+    its citations must be checked like any other."""
+    code: set[int] = set()
+    in_fence, in_list, prev = None, False, "blank"
+    for index, line in enumerate(lines):
+        fence = _FENCE_RE.match(line)
+        if fence or in_fence:
+            code.add(index)
+            if fence:
+                in_fence = None if in_fence == fence.group(2) else in_fence or fence.group(2)
+            prev = "code"
+            continue
+        if not line.strip():
+            prev = "code" if prev == "code" else "blank"
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+        if prev in ("blank", "heading", "code") and indent >= (8 if in_list else 4):
+            code.add(index)
+            prev = "code"
+            continue
+        if _LIST_ITEM_RE.match(line):
+            in_list = True
+        elif indent == 0 and prev in ("blank", "code"):
+            in_list = False
+        prev = "heading" if line.startswith("#") else "text"
+    return code
+
+
 def inline_citations(sheet: Sheet) -> list[tuple[str, str | None, Pos]]:
     """The [@id "quote"] citations of a body with their positions, code excluded."""
     found = []
-    in_fence = None
-    for offset, line in enumerate(sheet.body.split("\n")):
-        fence = _FENCE_RE.match(line)
-        if fence:
-            in_fence = None if in_fence == fence.group(2) else in_fence or fence.group(2)
-            continue
-        if in_fence or line.startswith("    "):
+    lines = sheet.body.split("\n")
+    code = _code_lines(lines)
+    for offset, line in enumerate(lines):
+        if offset in code:
             continue
         line = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line)
         for match in INLINE_CITE_RE.finditer(line):
@@ -107,6 +136,8 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     def check_cite(sheet: Sheet, sheet_links: SheetLinks, source_id: str, quote: str | None,
                    pos: Pos, quote_pos: Pos | None) -> None:
         source = content.sources.get(source_id)
+        if source is None and source_id in content.broken_sources:
+            return  # its own file's problem is reported already
         if source is None:
             report.error(pos.path, pos.line, pos.col, f"unknown source '{source_id}'",
                          did_you_mean(source_id, content.sources) or "add it under sources/ (sitegen import FILE)")
@@ -161,6 +192,8 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
             pos = sheet.pos(f"related.{index}")
             if other == sheet.id:
                 report.error(pos.path, pos.line, pos.col, "a sheet cannot be related to itself", "remove it from 'related'")
+            elif other in content.broken_sheets:
+                pass  # its own file's problem is reported already
             elif other not in content.sheets:
                 report.error(pos.path, pos.line, pos.col, f"unknown sheet '{other}'",
                              did_you_mean(other, content.sheets) or "related takes ids of files in sheets/")

@@ -34,8 +34,9 @@ figures: []
 timeline: []
 related: []
 ---
-Write the sheet here. Cite inline with [@source-id], or with a verbatim quote:
-[@source-id "exact words from the source"].
+Write the sheet here. Cite inline with `[@source-id]`, or with a verbatim quote:
+`[@source-id "exact words from the source"]` (without the backticks, which keep
+these two examples from being checked).
 """
 
 

@@ -25,6 +25,8 @@ SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout"
                      "other": "Other"}
 RIGHTS_NAMES = {"full-text": "Full text shown", "excerpts": "Cited excerpts shown",
                 "metadata-only": "Metadata only"}
+# Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
+_GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*(?:\r?\n[ \t]*)+")
 
 
@@ -77,17 +79,24 @@ class Views:
         return url
 
     def note_view(self, note: Note) -> dict:
-        return {"number": note.number, "quote": note.quote, "href": self.note_href(note),
+        href = self.note_href(note)
+        return {"number": note.number, "quote": note.quote, "href": href, "passage": "#" in href,
                 "source": self.source_ref(note.source)}
 
     def sheet_card(self, sheet_id: str) -> dict:
         """The short form of a sheet used in listings."""
         if sheet_id not in self._sheet_cards:
             sheet = self.content.sheets[sheet_id]
+            links = self.site.links[sheet.id]
             self._sheet_cards[sheet_id] = {
                 "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
                 "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
-                "stale": self.site.links[sheet.id].stale, "draft": sheet.status == "draft",
+                "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
+                "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
+                "stale": links.stale, "draft": sheet.status == "draft",
+                "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
+                "source_count": len({n.source.id for n in links.notes}),
+                "fact_count": len(sheet.key_facts) + len(sheet.figures) + len(sheet.timeline),
             }
         return self._sheet_cards[sheet_id]
 
@@ -114,9 +123,6 @@ class Views:
         sources = sorted({n.source.id: n.source for n in links.notes}.values(), key=lambda s: (str(s.published), s.id))
         view = dict(self.sheet_card(sheet.id))
         view.update({
-            "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
-            "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
-            "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
             "entities": [self.entity_ref(e) for e in sheet.entities if e in self.content.entities],
             "countries": list(sheet.countries),
             "key_facts": [{"text": f.text, "note": cited(f)} for f in sheet.key_facts],
@@ -125,7 +131,8 @@ class Views:
             "body_html": Markup(self.markdown.render(sheet.body, lookup, source_path=f"sheets/{sheet.id}.md",
                                                      page_url=f"sheets/{sheet.id}/")),
             "notes": notes,
-            "sources": [self.source_ref(s) for s in sources],
+            "sources": [dict(self.source_ref(s), notes=[n.number for n in links.notes if n.source.id == s.id])
+                        for s in sources],
             "related": [self.sheet_card(r) for r in links.related],
             "absolute_url": absolute(self.config, f"sheets/{sheet.id}/"),
         })
@@ -195,6 +202,7 @@ class Views:
             "rights_name": RIGHTS_NAMES[source.rights], "rights": source.rights,
             "text_html": Markup(self.source_text_html(source, passages)),
             "passages": len(passages),
+            "anchors": [p.anchor for p in passages] if source.rights != "metadata-only" else [],
             "cited_by": [self.sheet_card(s) for s in self.site.cited_by.get(source.id, [])
                          if s in self.site.links],
         })
@@ -219,16 +227,20 @@ class Views:
                 skipped = True
                 continue
             if skipped or (excerpts and not parts and a > paragraphs[0][0]):
-                parts.append('<p class="gap" aria-label="text left out">[\u2026]</p>')
+                parts.append(_GAP)
             skipped = False
             parts.append(f"<p>{_highlight(text, a, b, inside)}</p>")
         if excerpts and skipped and parts:
-            parts.append('<p class="gap" aria-label="text left out">[\u2026]</p>')
+            parts.append(_GAP)
         return "\n".join(parts)
 
 
 def _highlight(text: str, start: int, end: int, passages: list[Passage]) -> str:
-    """Escape text[start:end], wrapping cited passages in <mark> with anchors at their starts."""
+    """Escape text[start:end], wrapping cited passages in <mark> with anchors at their starts.
+
+    Each <mark> names, in data-q, the anchors of the passages it belongs to, so
+    a passage split by an overlapping one can still be emphasised as a whole.
+    """
     cuts = {start, end}
     for p in passages:
         cuts.update(x for x in (p.start, p.end) if start < x < end)
@@ -241,8 +253,9 @@ def _highlight(text: str, start: int, end: int, passages: list[Passage]) -> str:
         for anchor in anchors.get(a, []):
             out.append(f'<span class="anchor" id="{anchor}"></span>')
         chunk = html.escape(text[a:b], quote=False).replace("\r\n", "\n").replace("\n", "<br>\n")
-        if any(p.start < b and p.end > a for p in passages):
-            out.append(f"<mark>{chunk}</mark>")
+        covering = [p.anchor for p in passages if p.start < b and p.end > a]
+        if covering:  # data-q lets the page's CSS light up a whole passage when its anchor is the :target
+            out.append(f'<mark data-q="{" ".join(covering)}">{chunk}</mark>')
         else:
             out.append(chunk)
     return "".join(out)

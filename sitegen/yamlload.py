@@ -9,6 +9,8 @@ where each of its entries stood, so later stages can point at a field.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .errors import ContentError, Diagnostic
@@ -55,7 +57,9 @@ class _Loader(yaml.CSafeLoader):
     line_offset = 0
 
     def construct_object(self, node, deep=False):
-        if node in self.constructed_objects and isinstance(node, yaml.CollectionNode):
+        # The composer hands back the anchored node itself for every *alias, so
+        # a node met twice is an alias (of a scalar, a collection or a << merge).
+        if node in self.constructed_objects:
             raise YAMLProblem(
                 "YAML anchors and aliases (&name, *name) are not allowed in content",
                 node.start_mark,
@@ -102,18 +106,29 @@ class _EnvLoader(_Loader):
 
 
 def _construct_env(loader, node):
-    """``!ENV NAME`` or ``!ENV [NAME, OTHER, default]``: first set variable, else the default."""
+    """``!ENV NAME`` or ``!ENV [NAME, OTHER, default]``: first set variable, else the default.
+
+    As in MkDocs, a variable's value is read as one plain YAML scalar (``8000``
+    is a number, ``true`` a boolean), never as a document of its own.
+    """
     import os
 
     if isinstance(node, yaml.ScalarNode):
-        names, default = [loader.construct_scalar(node)], None
+        names, default = [node], None
+    elif isinstance(node, yaml.SequenceNode) and node.value:
+        names, default = (node.value[:-1], node.value[-1]) if len(node.value) > 1 else (node.value, None)
     else:
-        items = [loader.construct_object(child) for child in node.value]
-        names, default = items[:-1] if len(items) > 1 else items, items[-1] if len(items) > 1 else None
-    for name in names:
-        if isinstance(name, str) and name in os.environ:
-            return yaml.load(os.environ[name], Loader=yaml.CSafeLoader) if os.environ[name] else ""
-    return default
+        raise YAMLProblem("!ENV takes a variable name, or a list of names ending with a default value",
+                          node.start_mark, "write: !ENV SITE_URL  or  !ENV [SITE_URL, 'http://127.0.0.1:8000/']")
+    for name_node in names:
+        if not isinstance(name_node, yaml.ScalarNode):
+            raise YAMLProblem("!ENV takes names of environment variables", name_node.start_mark)
+        name = loader.construct_scalar(name_node)
+        if name in os.environ:
+            value = os.environ[name]
+            tag = loader.resolve(yaml.ScalarNode, value, (True, False))
+            return loader.construct_object(yaml.ScalarNode(tag, value, node.start_mark, node.end_mark))
+    return None if default is None else loader.construct_object(default, deep=True)
 
 
 _EnvLoader.add_constructor("!ENV", _construct_env)
@@ -136,8 +151,10 @@ def load(text: str, path: str, line_offset: int = 0, env: bool = False):
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark, line_offset) if mark else (1 + line_offset, 1)
-        tag = str(exc.problem or "").strip()
-        message = f"unsupported YAML tag: {tag}" if "tag" in tag else f"invalid YAML: {tag}"
+        problem = str(exc.problem or "").strip()
+        tag = re.search(r"for the tag '([^']*)'", problem)
+        message = (f"unsupported YAML tag '{tag.group(1).replace('tag:yaml.org,2002:', '!!')}'" if tag
+                   else f"invalid YAML: {problem}")
         raise ContentError(
             [Diagnostic(path, line, col, message, hint="sitegen loads YAML safely: use plain strings, numbers, dates, lists and mappings")]
         ) from None
@@ -145,13 +162,24 @@ def load(text: str, path: str, line_offset: int = 0, env: bool = False):
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark, line_offset) if mark else (1 + line_offset, 1)
         problem = (exc.problem or exc.context or "syntax error").strip()
+        hint = _yaml_hint(problem)
+        opened = _OPENERS.get((exc.context or "").removeprefix("while ").strip())
+        if opened and exc.context_mark:
+            # PyYAML notices an unclosed [ { or " only further down: say where it opened.
+            where = _pos(exc.context_mark, line_offset)
+            hint = (f"the {opened} opened on line {where[0]}, column {where[1]} is never closed: "
+                    "close it, or put the whole value in quotes")
         raise ContentError(
-            [Diagnostic(path, line, col, f"invalid YAML: {problem}", hint=_yaml_hint(problem))]
+            [Diagnostic(path, line, col, f"invalid YAML: {problem}", hint=hint)]
         ) from None
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         raise ContentError([Diagnostic(path, 1 + line_offset, 1, f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
+
+
+_OPENERS = {"parsing a flow sequence": "'['", "parsing a flow mapping": "'{'",
+            "scanning a quoted scalar": "quote"}
 
 
 def _yaml_hint(problem: str) -> str | None:

@@ -1,6 +1,24 @@
+// The search page: Pagefind's UI, started with the words of ?q= when the
+// header's search form (a plain GET to this page) sent some.
 window.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("search");
-  if (box && window.PagefindUI) {
-    new PagefindUI({ element: "#search", bundlePath: box.dataset.bundle, showSubResults: true, showImages: false });
+  if (!box || !window.PagefindUI) return;
+  const query = (new URLSearchParams(location.search).get("q") || "").trim();
+  // An absolute bundle path lets Pagefind work out the site's own prefix
+  // (/repo/ on a project site), so result links point inside the site.
+  const bundle = new URL(box.dataset.bundle, location.href).pathname;
+  const ui = new PagefindUI({
+    element: "#search",
+    bundlePath: bundle,
+    showSubResults: true,
+    showImages: false,
+    autofocus: !query,
+  });
+  const input = box.querySelector("input");
+  if (input) {
+    input.setAttribute("aria-label", "Search the fact sheets, sources, topics and people");
+  }
+  if (query) {
+    ui.triggerSearch(query);
   }
 });

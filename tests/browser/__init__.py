@@ -1,0 +1,1 @@
+"""Real-browser tests of the built site (pytest -m browser)."""

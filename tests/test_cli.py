@@ -1,0 +1,152 @@
+"""The command line, run as an editor or CI runs it: output, annotations and exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from conftest import REPO
+
+# The shipped copy of the crawled seed (../seeds/000_f5c579eb713ad8c1.txt), byte for byte.
+SEED = REPO / "content" / "sources" / "xinhua-2024-12-20-fm-briefing.txt"
+SEED_SHA256 = "9c644ed476120c71523fc1d99a0d17d251e8d00373c1d6c52806d0aa32f317f8"
+SEED_ID = "xinhua-2024-12-20-china-continue-counternarcotics-cooperation"
+
+STALE = "---\ntitle: Old\nsummary: S.\nas_of: 2024-01-01\nreview_by: 2024-06-30\n---\nText.\n"
+BAD_QUOTE = ("---\ntitle: Bad\nsummary: S.\nas_of: 2024-01-01\nkey_facts:\n  - text: T\n    cite: gazette-pier\n"
+             "    quote: \"a pier, two weeks early\"\n---\n")
+
+
+def test_exit_0_when_all_is_well(tiny_site):
+    site = tiny_site()
+    result = site.run("check")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "checked 1 sheet and 2 sources: 0 errors, 0 warnings\n"
+    built = site.run("build")
+    assert built.returncode == 0
+    assert built.stderr.startswith("built ") and built.stderr.endswith(" s; 0 errors, 0 warnings\n")
+
+
+def test_exit_1_on_content_errors(tiny_site):
+    site = tiny_site({"content/sheets/bad.md": BAD_QUOTE})
+    result = site.run("check")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "content/sheets/bad.md:8:12: error: quote not found in source 'gazette-pier' (content/sources/gazette-pier.txt)\n"
+        "  hint: the closest passage (62% similar) is: \"on Friday, two weeks late\"\n"
+        "1 error, 0 warnings\n")
+    assert site.run("build").returncode == 1
+
+
+@pytest.mark.parametrize("args, config, message", [
+    (("check", "--format", "xml"), None, "Invalid value for '--format'"),
+    (("build", "--no-such-flag"), None, "No such option '--no-such-flag'"),
+    (("check",), "site_name: T\nplugins:\n  - sitegen:\n      serch: true\n",
+     "mkdocs.yml:4:7: error: unknown sitegen option 'serch'\n  hint: did you mean 'search'?\n"),
+    (("check", "-f", "elsewhere.yml"), None, "elsewhere.yml:1:1: error: configuration file not found\n"),
+])
+def test_exit_2_on_usage_and_configuration_errors(tiny_site, args, config, message):
+    site = tiny_site(config=config)
+    result = site.run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_github_annotations_for_errors(tiny_site):
+    site = tiny_site({"content/sheets/bad.md": BAD_QUOTE, "content/sheets/old.md": STALE})
+    result = site.run("check", "--format", "github")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "::error file=content/sheets/bad.md,line=8,col=12::quote not found in source 'gazette-pier' "
+        "(content/sources/gazette-pier.txt) (hint: the closest passage (62%25 similar) is: \"on Friday, two weeks late\")",
+        "::warning file=content/sheets/old.md,line=5,col=12::sheet is past its review date (2024-06-30) "
+        "(hint: check its facts against newer sources, then move review_by forward)",
+    ]
+    assert result.stderr == "1 error, 1 warning\n"
+
+
+def test_github_annotations_for_warnings_alone(tiny_site):
+    site = tiny_site({"content/sheets/old.md": STALE})
+    result = site.run("check", "--format", "github")
+    assert result.returncode == 0
+    assert result.stdout == (
+        "::warning file=content/sheets/old.md,line=5,col=12::sheet is past its review date (2024-06-30) "
+        "(hint: check its facts against newer sources, then move review_by forward)\n")
+    assert result.stderr == "checked 2 sheets and 2 sources: 0 errors, 1 warning\n"
+
+
+def test_github_annotation_escapes_properties():
+    from sitegen.errors import Diagnostic
+    d = Diagnostic("content/a,b:c.md", 3, 4, "50% done\nnext line")
+    assert d.format_github() == "::error file=content/a%2Cb%3Ac.md,line=3,col=4::50%25 done%0Anext line"
+
+
+def test_strict_turns_a_warning_into_exit_1(tiny_site):
+    site = tiny_site({"content/sheets/old.md": STALE})
+    relaxed = site.run("check")
+    assert relaxed.returncode == 0
+    assert relaxed.stderr == (
+        "content/sheets/old.md:5:12: warning: sheet is past its review date (2024-06-30)\n"
+        "  hint: check its facts against newer sources, then move review_by forward\n"
+        "checked 2 sheets and 2 sources: 0 errors, 1 warning\n")
+    for command in ("check", "build"):
+        strict = site.run(command, "--strict")
+        assert strict.returncode == 1
+        assert strict.stderr == (
+            "content/sheets/old.md:5:12: error: sheet is past its review date (2024-06-30)\n"
+            "  hint: check its facts against newer sources, then move review_by forward\n"
+            "1 error, 0 warnings\n")
+    assert not site.site_dir.exists()
+
+
+def test_drafts_flag(tiny_site):
+    site = tiny_site({"content/sheets/wip.md": "---\ntitle: W\nsummary: S\nas_of: 2024-01-01\nstatus: draft\n---\n[@nowhere]\n"})
+    assert site.run("check").returncode == 0
+    result = site.run("check", "--drafts")
+    assert result.returncode == 1
+    assert "content/sheets/wip.md:7:1: error: unknown source 'nowhere'" in result.stderr
+
+
+def test_import_the_seed_into_a_tiny_site(tiny_site):
+    assert hashlib.sha256(SEED.read_bytes()).hexdigest() == SEED_SHA256
+    site = tiny_site()
+    incoming = site.root / "incoming" / "000_f5c579eb713ad8c1.txt"
+    incoming.parent.mkdir()
+    incoming.write_bytes(SEED.read_bytes())
+    result = site.run("import", str(incoming))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"imported {SEED_ID}: content/sources/{SEED_ID}.txt and {SEED_ID}.yml; "
+        f"check its .yml, then cite it as [@{SEED_ID}]\n")
+    stored = site.content / "sources" / f"{SEED_ID}.txt"
+    assert stored.read_bytes() == SEED.read_bytes()
+    assert f"sha256: {SEED_SHA256}" in (site.content / "sources" / f"{SEED_ID}.yml").read_text()
+    # the imported source can be quoted at once
+    site.write({"content/sheets/pier.md": (
+        "---\ntitle: Cooperation\nsummary: S.\nas_of: 2024-12-20\nkey_facts:\n  - text: T\n"
+        f"    cite: {SEED_ID}\n    quote: \"scheduled over 50 controlled substances\"\n---\n")})
+    checked = site.run("check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr == "checked 1 sheet and 3 sources: 0 errors, 0 warnings\n"
+    # importing the same text again never overwrites
+    again = site.run("import", str(incoming))
+    assert again.returncode != 0
+    assert stored.read_bytes() == SEED.read_bytes()
+
+
+def test_import_with_id_of_several_files_is_a_usage_error(tiny_site):
+    site = tiny_site()
+    a, b = site.root / "a.txt", site.root / "b.txt"
+    a.write_bytes(SEED.read_bytes())
+    b.write_bytes(SEED.read_bytes())
+    result = site.run("import", "--id", "one", str(a), str(b))
+    assert (result.returncode, result.stderr) == (2, "--id names one source: import one file at a time when you set it\n")
+
+
+def test_version_and_help(tiny_site):
+    site = tiny_site()
+    assert site.run("--version").stdout.startswith("sitegen, version ")
+    help_text = site.run("--help").stdout
+    for command in ("build", "check", "new", "import"):
+        assert command in help_text

@@ -1,0 +1,244 @@
+"""Stage 1: mkdocs.yml → SiteConfig. MkDocs' keys keep their meaning; problems exit 2 at their line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.config import DEFAULT_EXTENSIONS, load_config
+from sitegen.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.exit_code == 2
+    return info.value.format_message()
+
+
+def test_mkdocs_keys(tmp_path):
+    config = load_config(write(tmp_path, """\
+site_name: Facts
+site_url: https://example.org/facts/
+site_description: About facts.
+site_author: A. Writer
+copyright: CC BY 4.0
+repo_url: https://github.com/example/facts
+edit_uri: edit/main/content/
+docs_dir: pages
+site_dir: public
+use_directory_urls: true
+nav:
+  - Home: index.md
+theme:
+  name: null
+  custom_dir: theme
+  locale: fr
+markdown_extensions:
+  - tables
+  - toc:
+      permalink: false
+extra:
+  analytics: none
+  links: [a, b]
+plugins:
+  - search
+  - sitegen:
+      drafts: true
+      strict: true
+      search: false
+      max_file_size: 1000
+      cname: facts.example.org
+"""))
+    assert config.site_name == "Facts"
+    assert config.site_url == "https://example.org/facts/"
+    assert (config.site_description, config.site_author, config.copyright) == ("About facts.", "A. Writer", "CC BY 4.0")
+    assert (config.repo_url, config.edit_uri) == ("https://github.com/example/facts", "edit/main/content/")
+    assert config.root == tmp_path
+    assert config.docs_dir == tmp_path / "pages"
+    assert config.site_dir == tmp_path / "public"
+    assert config.templates_dir == tmp_path / "theme"
+    assert config.locale == "fr"
+    assert config.markdown_extensions == (("tables", {}), ("toc", {"permalink": False}))
+    assert config.extra == {"analytics": "none", "links": ["a", "b"]}
+    assert type(config.extra) is dict and type(config.extra["links"]) is list
+    assert (config.drafts, config.strict, config.search) == (True, True, False)
+    assert (config.max_file_size, config.cname) == (1000, "facts.example.org")
+
+
+def test_defaults(tmp_path):
+    config = load_config(write(tmp_path, "site_name: Facts\n"))
+    assert config.docs_dir == tmp_path / "content"
+    assert config.site_dir == tmp_path / "site"
+    assert config.templates_dir == tmp_path / "templates"
+    assert config.markdown_extensions == DEFAULT_EXTENSIONS
+    assert (config.site_url, config.locale, config.use_directory_urls) == ("", "en", True)
+    assert (config.drafts, config.strict, config.search) == (False, False, True)
+
+
+def test_config_is_frozen(tmp_path):
+    config = load_config(write(tmp_path, "site_name: Facts\n"))
+    with pytest.raises(AttributeError):
+        config.site_name = "Other"  # type: ignore[misc]
+    assert config.with_options(drafts=True).drafts is True
+    assert config.drafts is False
+
+
+def test_crlf_and_bom(tmp_path):
+    path = tmp_path / "mkdocs.yml"
+    path.write_bytes(b"\xef\xbb\xbfsite_name: Facts\r\nsite_dir: out\r\n")
+    config = load_config(path)
+    assert (config.site_name, config.site_dir) == ("Facts", tmp_path / "out")
+
+
+def test_env_default_when_unset(tmp_path, monkeypatch):
+    monkeypatch.delenv("SITEGEN_TEST_URL", raising=False)
+    config = load_config(write(tmp_path, "site_name: F\nsite_url: !ENV [SITEGEN_TEST_URL, 'http://127.0.0.1:8000/']\n"))
+    assert config.site_url == "http://127.0.0.1:8000/"
+
+
+def test_env_set_variable_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITEGEN_TEST_URL", "https://user.github.io/repo/")
+    config = load_config(write(tmp_path, "site_name: F\nsite_url: !ENV [SITEGEN_TEST_URL, 'http://127.0.0.1:8000/']\n"))
+    assert config.site_url == "https://user.github.io/repo/"
+
+
+def test_env_first_set_variable_of_several(tmp_path, monkeypatch):
+    monkeypatch.delenv("SITEGEN_TEST_A", raising=False)
+    monkeypatch.setenv("SITEGEN_TEST_B", "from-b")
+    config = load_config(write(tmp_path, "site_name: !ENV [SITEGEN_TEST_A, SITEGEN_TEST_B, fallback]\n"))
+    assert config.site_name == "from-b"
+
+
+def test_env_scalar_form_and_typed_value(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITEGEN_TEST_NAME", "Named by env")
+    monkeypatch.setenv("SITEGEN_TEST_DRAFTS", "true")
+    config = load_config(write(tmp_path, "site_name: !ENV SITEGEN_TEST_NAME\n"
+                                         "plugins:\n  - sitegen:\n      drafts: !ENV SITEGEN_TEST_DRAFTS\n"))
+    assert config.site_name == "Named by env"
+    assert config.drafts is True
+
+
+def test_env_value_is_one_scalar_not_a_document(tmp_path, monkeypatch):
+    # As in MkDocs: the variable's text is a plain value even when it looks like YAML.
+    monkeypatch.setenv("SITEGEN_TEST_NAME", "Facts: [draft")
+    config = load_config(write(tmp_path, "site_name: !ENV SITEGEN_TEST_NAME\n"))
+    assert config.site_name == "Facts: [draft"
+
+
+def test_env_mapping_is_refused(tmp_path):
+    assert config_error(tmp_path, "site_name: !ENV {a: b}\n") == (
+        "mkdocs.yml:1:12: error: !ENV takes a variable name, or a list of names ending with a default value\n"
+        "  hint: write: !ENV SITE_URL  or  !ENV [SITE_URL, 'http://127.0.0.1:8000/']")
+
+
+def test_unknown_sitegen_option_with_did_you_mean_and_line(tmp_path):
+    assert config_error(tmp_path, "site_name: F\nplugins:\n  - search\n  - sitegen:\n      search: true\n      draft: true\n") == (
+        "mkdocs.yml:6:7: error: unknown sitegen option 'draft'\n  hint: did you mean 'drafts'?")
+
+
+def test_unknown_sitegen_option_far_from_any_lists_them(tmp_path):
+    assert config_error(tmp_path, "site_name: F\nplugins:\n  - sitegen:\n      colour: blue\n") == (
+        "mkdocs.yml:4:7: error: unknown sitegen option 'colour'\n"
+        "  hint: known options: cache_dir, cname, drafts, max_file_size, search, strict")
+
+
+def test_sitegen_options_as_a_mapping_of_plugins(tmp_path):
+    config = load_config(write(tmp_path, "site_name: F\nplugins:\n  search: {}\n  sitegen:\n    drafts: true\n"))
+    assert config.drafts is True
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("search", '"no"', "mkdocs.yml:4:15: error: sitegen option 'search' must be true or false, not a string"),
+    ("max_file_size", "true", "mkdocs.yml:4:22: error: sitegen option 'max_file_size' must be a whole number, not true or false"),
+    ("cname", "[a]", "mkdocs.yml:4:14: error: sitegen option 'cname' must be a string, not a list"),
+])
+def test_wrong_option_type(tmp_path, option, value, expected):
+    assert config_error(tmp_path, f"site_name: F\nplugins:\n  - sitegen:\n      {option}: {value}\n") == expected
+
+
+def test_wrong_type_of_mkdocs_key(tmp_path):
+    assert config_error(tmp_path, "site_name: F\nsite_url: [a]\n") == (
+        "mkdocs.yml:2:11: error: 'site_url' must be a string, not a list")
+
+
+def test_missing_site_name(tmp_path):
+    assert config_error(tmp_path, "site_url: https://example.org/\n") == (
+        "mkdocs.yml:1:1: error: 'site_name' is required\n  hint: add a line such as: site_name: My fact sheets")
+
+
+def test_empty_site_name(tmp_path):
+    assert config_error(tmp_path, "site_name:\n").startswith("mkdocs.yml:1:1: error: 'site_name' is required")
+
+
+def test_use_directory_urls_false_is_refused(tmp_path):
+    # Every internal link is built for name/ URLs; false would silently break them, so it is an error.
+    assert config_error(tmp_path, "site_name: F\nuse_directory_urls: false\n") == (
+        "mkdocs.yml:2:21: error: sitegen supports only 'use_directory_urls: true'\n"
+        "  hint: remove the setting or set it to true")
+
+
+def test_python_tag_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    message = config_error(tmp_path, f"site_name: F\nextra: !!python/object/apply:os.system ['touch {marker}']\n")
+    assert message == (
+        "mkdocs.yml:2:8: error: unsupported YAML tag '!!python/object/apply:os.system'\n"
+        "  hint: sitegen loads YAML safely: use plain strings, numbers, dates, lists and mappings")
+    assert not marker.exists()
+
+
+def test_duplicate_key_in_config(tmp_path):
+    assert config_error(tmp_path, "site_name: F\nsite_dir: a\nsite_dir: b\n") == (
+        "mkdocs.yml:3:1: error: duplicate key 'site_dir' (first defined on line 2)\n"
+        "  hint: remove one of the two entries; YAML keeps only one of them")
+
+
+def test_broken_yaml(tmp_path):
+    assert config_error(tmp_path, "site_name: F\ntheme:\n  custom_dir: [templates\n") == (
+        "mkdocs.yml:4:1: error: invalid YAML: did not find expected ',' or ']'\n"
+        "  hint: the '[' opened on line 3, column 15 is never closed: close it, or put the whole value in quotes")
+
+
+def test_not_a_mapping(tmp_path):
+    assert config_error(tmp_path, "- site_name\n") == "mkdocs.yml:1:1: error: mkdocs.yml must be a mapping of settings"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nowhere.yml")
+    assert info.value.exit_code == 2
+    assert "configuration file not found" in info.value.format_message()
+
+
+@pytest.mark.parametrize("dirs, line, message", [
+    ("docs_dir: content\nsite_dir: content\n", 3,
+     "'site_dir' is the docs_dir: each build replaces all of site_dir, so your content would be lost"),
+    ("site_dir: content/\n", 2,
+     "'site_dir' is the docs_dir: each build replaces all of site_dir, so your content would be lost"),
+    ("site_dir: .\n", 2,
+     "'site_dir' is the folder of mkdocs.yml: each build replaces all of site_dir, so your project would be lost"),
+    ("docs_dir: site/pages\n", 2,
+     "'site_dir' contains the docs_dir: each build replaces all of site_dir, so your content would be lost"),
+    ("site_dir: content/out\n", 2,
+     "'site_dir' lies inside the docs_dir: the built site would be read back as content"),
+])
+def test_site_dir_that_would_destroy_content(tmp_path, dirs, line, message):
+    assert config_error(tmp_path, "site_name: F\n" + dirs) == (
+        f"mkdocs.yml:{line}:11: error: {message}\n  hint: set site_dir to a folder of its own, such as: site_dir: site")
+
+
+def test_theme_and_extension_shapes(tmp_path):
+    assert config_error(tmp_path, "site_name: F\ntheme: [a]\n") == (
+        "mkdocs.yml:2:8: error: 'theme' must be a mapping with 'custom_dir'\n"
+        "  hint: write: theme: {name: null, custom_dir: templates}")
+    assert config_error(tmp_path, "site_name: F\nmarkdown_extensions: tables\n") == (
+        "mkdocs.yml:2:22: error: 'markdown_extensions' must be a list")
+    assert config_error(tmp_path, "site_name: F\nmarkdown_extensions:\n  - [a]\n") == (
+        "mkdocs.yml:3:5: error: each markdown extension is a name or a mapping of one name to its options")

@@ -1,0 +1,370 @@
+"""`sitegen serve`: the live preview, its error overlay, and its reload in a real browser."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sitegen.errors import UsageError
+from sitegen.serve import Failure, mount_path, overlay_html, parse_dev_addr
+
+REPO = Path(__file__).resolve().parents[1]
+SHEET = "content/sheets/overview.md"
+TITLE = "China–U.S. counternarcotics cooperation at a glance"
+GOOD_QUOTE = "the two countries have made significant progress on the fentanyl issue"
+BAD_QUOTE = "the two countries have made huge progress on the fentanyl issue"
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = REPO / "docs" / "screenshots" / "serve-error.png"
+
+
+# --- pieces ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("127.0.0.1:8000", ("127.0.0.1", 8000)),
+    ("localhost:1", ("localhost", 1)),
+    ("[::1]:8080", ("::1", 8080)),
+])
+def test_parse_dev_addr(text, expected):
+    assert parse_dev_addr(text) == expected
+
+
+@pytest.mark.parametrize("text", ["8000", "127.0.0.1", "127.0.0.1:", ":8000", "127.0.0.1:http", "127.0.0.1:70000"])
+def test_parse_dev_addr_refuses_malformed_addresses(text):
+    with pytest.raises(UsageError) as info:
+        parse_dev_addr(text)
+    assert str(info.value) == f"--dev-addr '{text}' is not HOST:PORT; write it like 127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("url, path", [
+    ("", "/"), ("http://127.0.0.1:8000/", "/"), ("https://example.org", "/"),
+    ("https://user.github.io/repo/", "/repo/"), ("https://user.github.io/a/b", "/a/b/"),
+])
+def test_mount_path_follows_site_url(url, path):
+    assert mount_path(url) == path
+
+
+def test_overlay_escapes_the_diagnostics():
+    panel = overlay_html(Failure("content/a.md:1:1: error: bad <script>alert(1)</script> & more", True))
+    assert "bad &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in panel
+    assert "<script>" not in panel
+    assert "last good build" in panel
+
+
+# --- a running preview -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    request = urllib.request.Request(url)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, (exc.read() or b"").decode("utf-8")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Preview:
+    """`python -m sitegen serve` in a copy of the shipped project, with its own TMPDIR."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.root = tmp_path / "project"
+        self.root.mkdir()
+        for folder in ("content", "templates"):
+            shutil.copytree(REPO / folder, self.root / folder)
+        shutil.copyfile(REPO / "mkdocs.yml", self.root / "mkdocs.yml")
+        self.tmpdir = tmp_path / "tmp"
+        self.tmpdir.mkdir()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.log = tmp_path / "serve.log"
+
+    def start(self, *args: str, site_url: str | None = None, wait_for: str = "/") -> None:
+        env = {**os.environ, "TMPDIR": str(self.tmpdir)}
+        env.pop("SITE_URL", None)
+        if site_url:
+            env["SITE_URL"] = site_url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "serve", "--dev-addr", f"127.0.0.1:{self.port}", *args],
+            cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                fetch(self.base + wait_for)
+                return
+            except OSError:
+                assert self.process.poll() is None, self.output()
+                assert time.monotonic() < deadline, "sitegen serve did not answer within 60 s\n" + self.output()
+                time.sleep(0.1)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def edit(self, old: str, new: str, path: str = SHEET) -> None:
+        file = self.root / path
+        text = file.read_text(encoding="utf-8")
+        assert old in text
+        file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def wait_for(self, path: str, predicate, what: str, seconds: float = 30) -> str:
+        deadline = time.monotonic() + seconds
+        while True:
+            status, body = fetch(self.base + path)
+            if predicate(status, body):
+                return body
+            assert time.monotonic() < deadline, f"{what} not seen within {seconds} s\n" + self.output()
+            time.sleep(0.1)
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture
+def preview(tmp_path):
+    running = Preview(tmp_path)
+    yield running
+    if running.process is not None:
+        running.stop()
+
+
+def overlay_text(body: str) -> str | None:
+    """The diagnostics shown in the overlay, unescaped, or None when there is no overlay."""
+    found = re.search(r'<div id="sitegen-error".*?<pre[^>]*>(.*?)</pre>', body, re.S)
+    return html.unescape(found.group(1)) if found else None
+
+
+def check_output(root: Path) -> str:
+    """What `sitegen check` prints for the project as it is now: the overlay must say the same."""
+    result = subprocess.run([sys.executable, "-m", "sitegen", "check"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 1
+    return result.stderr.rstrip("\n")
+
+
+def test_serves_the_site_with_the_reload_script(preview):
+    preview.start()
+    status, body = fetch(preview.base + "/sheets/overview/")
+    assert status == 200
+    assert f'<h1 id="sheet-title">{TITLE}</h1>' in body
+    assert "livereload(" in body and overlay_text(body) is None
+    # the search index follows the pages a moment later
+    preview.wait_for("/pagefind/pagefind.js", lambda status, body: status == 200, "the search index")
+    assert (preview.root / "site").exists() is False  # the preview never writes site_dir
+
+
+def test_serves_under_the_path_of_site_url(preview):
+    preview.start(site_url="https://user.github.io/facts/", wait_for="/facts/")
+    status, _ = fetch(preview.base + "/")
+    assert status == 302
+    status, body = fetch(preview.base + "/facts/sheets/overview/")
+    assert status == 200 and f'<h1 id="sheet-title">{TITLE}</h1>' in body
+    assert f'href="http://127.0.0.1:{preview.port}/facts/sheets/overview/"' in body  # built for the preview address
+    assert fetch(preview.base + "/sheets/overview/")[0] == 404
+
+
+def test_content_error_overlays_the_last_good_site_until_fixed(preview):
+    preview.start()
+    preview.edit(GOOD_QUOTE, BAD_QUOTE)
+    expected = check_output(preview.root)
+    assert expected.startswith("content/sheets/overview.md:21:12: error: quote not found in source")
+    body = preview.wait_for("/sheets/overview/", lambda s, b: overlay_text(b) is not None, "the error overlay")
+    assert overlay_text(body) == expected
+    assert f'<h1 id="sheet-title">{TITLE}</h1>' in body  # the last good page is still underneath
+    assert "The page underneath is from the last good build." in body
+    status, missing = fetch(preview.base + "/sheets/not-there/")
+    assert status == 404 and overlay_text(missing) == expected and "livereload(" in missing
+    assert expected in preview.output()  # the terminal shows the same diagnostics
+
+    preview.edit(BAD_QUOTE, GOOD_QUOTE)
+    body = preview.wait_for("/sheets/overview/", lambda s, b: s == 200 and overlay_text(b) is None, "the fixed page")
+    assert f'<h1 id="sheet-title">{TITLE}</h1>' in body
+    status, missing = fetch(preview.base + "/sheets/not-there/")
+    assert status == 404 and overlay_text(missing) is None and "Page not found" in missing
+
+
+def test_templates_and_mkdocs_yml_are_watched_too(preview):
+    preview.start()
+    preview.edit('<h1 id="sheet-title">{{ sheet.title }}</h1>',
+                 '<h1 id="sheet-title" data-edited="yes">{{ sheet.title }}</h1>', "templates/sheet.html")
+    preview.wait_for("/sheets/overview/", lambda s, b: 'data-edited="yes"' in b, "the edited template")
+    line = (preview.root / "mkdocs.yml").read_text(encoding="utf-8").splitlines().index("      search: true") + 1
+    preview.edit("      search: true", "      serach: true", "mkdocs.yml")
+    body = preview.wait_for("/sheets/overview/", lambda s, b: overlay_text(b) is not None, "the config error")
+    assert overlay_text(body) == (
+        f"mkdocs.yml:{line}:7: error: unknown sitegen option 'serach'\n"
+        "  hint: did you mean 'search'?\n"
+        "1 error, 0 warnings")
+    preview.edit("      serach: true", "      search: true", "mkdocs.yml")
+    preview.wait_for("/sheets/overview/", lambda s, b: s == 200 and overlay_text(b) is None, "the fixed config")
+
+
+def test_content_error_at_start_still_serves_the_errors(preview):
+    preview.edit("topics: [bilateral-cooperation,", "topics: [bilateral-cooperatio,")
+    expected = check_output(preview.root)
+    preview.start()
+    status, body = fetch(preview.base + "/")
+    assert status == 404
+    assert overlay_text(body) == expected
+    assert "Nothing has been built yet." in body
+    preview.edit("topics: [bilateral-cooperatio,", "topics: [bilateral-cooperation,")
+    preview.wait_for("/", lambda s, b: s == 200 and overlay_text(b) is None, "the first good build")
+
+
+def test_drafts_are_served_only_with_drafts(preview, tmp_path):
+    preview.edit("status: published", "status: draft")
+    preview.start("--drafts")
+    assert fetch(preview.base + "/sheets/overview/")[0] == 200
+    assert preview.stop() == 0
+    preview.port = free_port()
+    preview.base = f"http://127.0.0.1:{preview.port}"
+    preview.start()
+    assert fetch(preview.base + "/sheets/overview/")[0] == 404
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stops_cleanly_and_removes_its_temporary_folder(preview, signum):
+    preview.start()
+    assert [p.name for p in preview.tmpdir.iterdir()][0].startswith("sitegen-serve-")
+    assert preview.stop(signum) == 0
+    assert list(preview.tmpdir.iterdir()) == []
+    assert preview.output().splitlines()[-1] == "stopped"
+
+
+def test_refuses_a_busy_port(preview):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "sitegen", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                                cwd=preview.root, capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "TMPDIR": str(preview.tmpdir)})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"cannot listen on 127.0.0.1:{port}: Address already in use; stop the program using it "
+        f"or pass --dev-addr 127.0.0.1:{port + 1}")
+    assert list(preview.tmpdir.iterdir()) == []
+
+
+def test_refuses_a_malformed_address_and_a_missing_config(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "sitegen", "serve", "--dev-addr", "localhost"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "--dev-addr 'localhost' is not HOST:PORT; write it like 127.0.0.1:8000\n"
+    result = subprocess.run([sys.executable, "-m", "sitegen", "serve"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "mkdocs.yml:1:1: error: configuration file not found"
+
+
+# --- in a browser --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        missing = "the playwright package" if sync_playwright is None else CHROMIUM
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} is missing; CI must run the browser tests ('make setup' installs both)")
+        pytest.skip(f"{missing} is missing; 'make setup' installs it")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1100, "height": 700})
+    with page.expect_request(lambda request: "/livereload/" in request.url):  # the page is listening
+        page.goto(url)
+    return page
+
+
+@pytest.mark.browser
+def test_saving_a_sheet_reloads_the_open_page(preview, browser):
+    from playwright.sync_api import expect
+
+    preview.start()
+    page = open_page(browser, preview.base + "/sheets/overview/")
+    heading = page.locator("h1#sheet-title")
+    expect(heading).to_have_text(TITLE)
+    latencies = []
+    old = TITLE
+    for attempt in range(3):
+        new = f"Reloaded title number {attempt + 1}"
+        # An editor saves seconds apart; wait until the last build's search index is in place.
+        preview.wait_for("/pagefind/pagefind.js", lambda status, body: status == 200, "the search index")
+        with page.expect_request(lambda request: "/livereload/" in request.url, timeout=30_000):
+            preview.edit(f"title: {old}", f"title: {new}")
+            saved = time.monotonic()
+            expect(heading).to_have_text(new, timeout=30_000)
+            latencies.append(time.monotonic() - saved)
+        old = new
+    print(f"\nseconds from save to new title in the browser: {', '.join(f'{s:.2f}' for s in latencies)}")
+    # The goal is under 1 s; 3 s leaves room for a busy CI machine, and the median
+    # keeps one unlucky sample from failing the run.
+    assert sorted(latencies)[1] < 3.0, latencies
+
+
+@pytest.mark.browser
+def test_browser_shows_the_error_and_recovers(preview, browser):
+    from playwright.sync_api import expect
+
+    preview.start()
+    page = open_page(browser, preview.base + "/sheets/overview/")
+    preview.edit(GOOD_QUOTE, BAD_QUOTE)
+    expected = check_output(preview.root)
+    overlay = page.locator("#sitegen-error")
+    expect(overlay).to_be_visible(timeout=30_000)
+    expect(overlay.locator("pre")).to_have_text(expected)
+    assert overlay.locator("pre").inner_text().startswith("content/sheets/overview.md:21:12: error:")
+    expect(page.locator("h1#sheet-title")).to_have_text(TITLE)  # the last good page underneath
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    with page.expect_request(lambda request: "/livereload/" in request.url, timeout=30_000):
+        preview.edit(BAD_QUOTE, GOOD_QUOTE)
+        expect(overlay).to_have_count(0, timeout=30_000)
+    expect(page.locator("h1#sheet-title")).to_have_text(TITLE)
+
+    preview.edit(GOOD_QUOTE, BAD_QUOTE)
+    expect(overlay).to_be_visible(timeout=30_000)
+    overlay.get_by_role("button", name="Hide").click()
+    expect(overlay).to_have_count(0)

@@ -1,0 +1,142 @@
+"""Safe YAML with positions: duplicate keys, aliases and unsafe tags refused; every value located."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sitegen import yamlload
+from sitegen.errors import ContentError
+from sitegen.yamlload import YList, YMap
+
+
+def error(text: str, line_offset: int = 0) -> str:
+    with pytest.raises(ContentError) as info:
+        yamlload.load(text, "f.yml", line_offset=line_offset)
+    assert len(info.value.diagnostics) == 1
+    return info.value.diagnostics[0].format()
+
+
+def test_duplicate_key_names_both_lines():
+    assert error("title: A\nsummary: S\ntitle: B\n") == (
+        "f.yml:3:1: error: duplicate key 'title' (first defined on line 1)\n"
+        "  hint: remove one of the two entries; YAML keeps only one of them")
+
+
+def test_duplicate_key_in_nested_mapping_with_offset():
+    assert error("key_facts:\n  - text: a\n    cite: x\n    text: b\n", line_offset=1) == (
+        "f.yml:5:5: error: duplicate key 'text' (first defined on line 3)\n"
+        "  hint: remove one of the two entries; YAML keeps only one of them")
+
+
+ALIAS = ("f.yml:1:4: error: YAML anchors and aliases (&name, *name) are not allowed in content\n"
+         "  hint: write the value out in full instead of using &anchor and *alias")
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x [1, 2]\nb: *x\n",            # a collection
+    "a: &x text\nb: *x\n",              # a scalar
+    "a: &x {k: 1}\nb:\n  <<: *x\n",     # a merge key through an alias
+])
+def test_aliases_are_refused(text):
+    assert error(text).split("\n")[0].split(": error: ")[1] == ALIAS.split("\n")[0].split(": error: ")[1]
+    assert error(text).startswith("f.yml:1:")
+
+
+def test_collection_alias_points_at_the_anchor():
+    assert error("a: &x [1, 2]\nb: *x\n") == ALIAS
+
+
+def test_billion_laughs_is_refused_quickly():
+    laughs = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for n in range(ord("b"), ord("j")):
+        prev = chr(n - 1)
+        laughs += f"{chr(n)}: &{chr(n)} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    assert "aliases" in error(laughs)
+
+
+def test_an_anchor_without_alias_is_harmless():
+    assert yamlload.load("a: &x 1\n", "f.yml") == {"a": 1}
+
+
+def test_positions_of_keys_values_and_items():
+    data = yamlload.load("title: T\ntopics: [a, b]\nfacts:\n  - text: x\n    cite: y\n", "f.yml", line_offset=1)
+    assert isinstance(data, YMap)
+    assert data.start == (2, 1)
+    assert data.mark("title", of_value=False) == (2, 1)
+    assert data.mark("title") == (2, 8)
+    assert data.mark("topics") == (3, 9)
+    assert isinstance(data["topics"], YList)
+    assert data["topics"].mark(0) == (3, 10)
+    assert data["topics"].mark(1) == (3, 13)
+    assert data["facts"][0].mark("cite") == (6, 11)
+    assert data["facts"][0].mark("cite", of_value=False) == (6, 5)
+    # an unknown key points at the mapping itself
+    assert data.mark("missing") == (2, 1)
+    assert data["topics"].mark(9) == (3, 9)
+
+
+def test_plain_values_are_typed():
+    data = yamlload.load("d: 2024-12-20\nn: 50\nq: \"50\"\nb: true\nm: 2019-05\n", "f.yml")
+    assert data == {"d": dt.date(2024, 12, 20), "n": 50, "q": "50", "b": True, "m": "2019-05"}
+
+
+def test_impossible_date_is_kept_as_text():
+    data = yamlload.load("as_of: 2024-02-30\n", "f.yml")
+    assert data["as_of"] == "2024-02-30"
+    assert isinstance(data["as_of"], str)
+
+
+@pytest.mark.parametrize("text, tag", [
+    ("a: !!python/object/apply:os.system ['echo hi']\n", "!!python/object/apply:os.system"),
+    ("a: !!python/name:os.system\n", "!!python/name:os.system"),
+    ("a: !custom value\n", "!custom"),
+    ("a: !ENV HOME\n", "!ENV"),  # !ENV belongs to mkdocs.yml only
+])
+def test_unsafe_and_unknown_tags_are_refused(text, tag):
+    assert error(text) == (
+        f"f.yml:1:4: error: unsupported YAML tag '{tag}'\n"
+        "  hint: sitegen loads YAML safely: use plain strings, numbers, dates, lists and mappings")
+
+
+def test_syntax_error_with_hint_and_offset():
+    assert error("title: China: a summary\n", line_offset=1) == (
+        "f.yml:2:13: error: invalid YAML: mapping values are not allowed in this context\n"
+        "  hint: a value containing ': ' must be put in quotes")
+
+
+@pytest.mark.parametrize("text, opened", [
+    ("title: [A list\nsummary: S\n", "the '[' opened on line 2, column 8"),
+    ("title: {a: 1\nsummary: S\n", "the '{' opened on line 2, column 8"),
+    ("title: \"Open quote\nsummary: S\n", "the quote opened on line 2, column 8"),
+])
+def test_unclosed_brackets_and_quotes_say_where_they_opened(text, opened):
+    assert error(text, line_offset=1).endswith(
+        f"\n  hint: {opened} is never closed: close it, or put the whole value in quotes")
+
+
+def test_tab_indentation_hint():
+    assert error("a:\n\tb: 1\n").startswith("f.yml:2:1: error: invalid YAML: found character that cannot start any token")
+
+
+def test_unhashable_key():
+    assert error("? [a, b]\n: 1\n") == "f.yml:1:3: error: a mapping key must be a plain value"
+
+
+def test_control_character():
+    assert error("a: \x07\n").startswith("f.yml:1:1: error: invalid YAML: unacceptable character #x0007")
+
+
+def test_env_only_with_env_flag(monkeypatch):
+    monkeypatch.setenv("SITEGEN_TEST_VALUE", "8000")
+    assert yamlload.load("port: !ENV SITEGEN_TEST_VALUE\n", "mkdocs.yml", env=True) == {"port": 8000}
+    monkeypatch.delenv("SITEGEN_TEST_VALUE")
+    assert yamlload.load("port: !ENV [SITEGEN_TEST_VALUE, 2024-01-02]\n", "mkdocs.yml", env=True) == {
+        "port": dt.date(2024, 1, 2)}
+    assert yamlload.load("port: !ENV SITEGEN_TEST_VALUE\n", "mkdocs.yml", env=True) == {"port": None}
+
+
+def test_empty_document_is_none():
+    assert yamlload.load("", "f.yml") is None
+    assert yamlload.load("# only a comment\n", "f.yml") is None
