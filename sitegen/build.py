@@ -20,9 +20,10 @@ from pathlib import Path
 from . import feeds, output
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
+from .cache import BuildCache, config_salt, digest
 from .loader import load_content
-from .markup import MarkdownRenderer
-from .render import Renderer, page_jobs, url_of
+from .markup import MarkdownBodies, MarkdownRenderer
+from .render import Renderer, page_jobs, page_key, render_pages, url_of
 from .resolve import Site, resolve
 
 
@@ -32,6 +33,8 @@ class BuildResult:
     warnings: list[Diagnostic]
     pages: int = 0
     files: int = 0
+    rendered: int = 0                  # pages rendered by this build (the rest were unchanged)
+    up_to_date: bool = False           # nothing changed since the last build: nothing was written
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -76,20 +79,57 @@ def check(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
     return BuildResult(site, warnings, timings=clock.timings)
 
 
-def render_site(site: Site, config: SiteConfig) -> dict[str, bytes]:
-    """Every output file except the search index, in memory, keyed by output path."""
-    renderer = Renderer(site, config, MarkdownRenderer(config.markdown_extensions))
+@dataclass
+class Rendered:
+    files: dict[str, bytes]             # output path -> bytes rendered by this build
+    reused: dict[str, Path]             # output path -> the previous build's identical file
+    page_keys: dict[str, str]           # output path -> key of its context, for the next build
+
+
+def render_site(site: Site, config: SiteConfig, cache: BuildCache | None = None, salt: str = "",
+                jobs: int = 1) -> Rendered:
+    """Every output file except the search index; unchanged pages are taken from the previous build."""
+    renderer = Renderer(site, config, MarkdownBodies(MarkdownRenderer(config.markdown_extensions), cache))
     files: dict[str, bytes] = {}
+    reused: dict[str, Path] = {}
+    keys: dict[str, str] = {}
+    pending = []
     for job in page_jobs(site, renderer.views, config):
-        files[job.path] = renderer.render(job)
-    urls = [url_of(path) for path in files if path.endswith("index.html")]
+        context = renderer.context(job)
+        keys[job.path] = key = page_key(salt, job, context)
+        previous = cache.reusable(job.path, key) if cache else None
+        if previous is not None:
+            reused[job.path] = previous
+        else:
+            pending.append((job, context))
+    files.update(render_pages(renderer, pending, jobs))
+    urls = [url_of(path) for path in keys if path.endswith("index.html")]
     files["feed.xml"] = feeds.atom_feed(renderer.views, config)
     sitemap = feeds.sitemap(urls, config)
     if sitemap:
         files["sitemap.xml"] = sitemap
     files["robots.txt"] = feeds.robots(config)
     files.update(feeds.data_exports(renderer.views))
-    return files
+    return Rendered(files, reused, keys)
+
+
+def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
+    """One hash of everything a build reads: every file under docs_dir, the settings
+    and templates (in the salt) and the build date. Reading bytes is cheap; parsing
+    is not, so an unchanged site is recognised before anything is parsed."""
+    parts: list[bytes | str] = [salt, today.isoformat()]
+    docs = config.docs_dir
+    for folder, dirs, names in os.walk(docs):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(folder) / name
+            parts.append(path.relative_to(docs).as_posix())
+            try:
+                real = path.resolve()
+                parts.append(real.read_bytes() if real.is_relative_to(docs) else str(real))
+            except OSError as exc:
+                parts.append(f"unreadable: {exc.errno}")
+    return digest(*parts)
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
@@ -104,9 +144,16 @@ def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]
     return found
 
 
-def build(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
-    """Build the site into ``config.site_dir``; raise a SitegenError on any problem."""
+def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None = None,
+          use_cache: bool = True) -> BuildResult:
+    """Build the site into ``config.site_dir``; raise a SitegenError on any problem.
+
+    With the cache (the default) an unchanged site is left as it is, and only pages
+    whose context changed are rendered again; the output is byte-identical either way.
+    """
     clock = _Clock()
+    today = today or build_date()
+    jobs = jobs or min(os.cpu_count() or 1, 4)
     # A usage problem (exit 2) is reported before content problems, and before any work.
     output.check_site_dir(config.site_dir, config.docs_dir, config.root)
     if not config.templates_dir.is_dir():
@@ -114,14 +161,26 @@ def build(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
         shown = shown.relative_to(config.root) if shown.is_relative_to(config.root) else shown
         raise UsageError(f"the templates folder '{shown.as_posix()}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
+    salt = config_salt(config)
+    cache = BuildCache(config, salt) if use_cache else None
+    fingerprint = input_fingerprint(config, salt, today) if cache else ""
+    if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
+        output.clean_leftovers(config.site_dir)  # a killed build's folders go, whatever else happens
+        clock.lap("fingerprint")
+        warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
+        return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
+    clock.lap("fingerprint")
     loaded, site, warnings = _gather(config, today, clock)
-    files = render_site(site, config)
+    rendered = render_site(site, config, cache, salt, jobs)
     clock.lap("render")
+    files = rendered.files
     copies = static_files(config, loaded.assets)
     staging = output.start_staging(config.site_dir)
     try:
         for path, data in files.items():
             output.write_file(staging, path, data)
+        for path, previous in rendered.reused.items():
+            output.link_or_copy(previous, staging, path)
         for path, source in copies.items():
             target = output.safe_path(staging, path)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,13 +189,19 @@ def build(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
         if config.search:
             index_search(staging)
             clock.lap("search")
+        if cache:
+            cache.forget()  # until the swap is done, the manifest would describe the wrong site
         output.swap_into_place(staging, config.site_dir)
         clock.lap("swap")
     except BaseException:
         output.discard_staging(staging)
         raise
-    return BuildResult(site, warnings, pages=sum(p.endswith(".html") for p in files),
-                       files=len(files) + len(copies), timings=clock.timings)
+    if cache:
+        cache.save(fingerprint, rendered.page_keys,
+                   [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings])
+        clock.lap("cache")
+    return BuildResult(site, warnings, pages=len(rendered.page_keys), files=len(files) + len(rendered.reused) + len(copies),
+                       rendered=len(rendered.page_keys) - len(rendered.reused), timings=clock.timings)
 
 
 def index_search(folder: Path) -> None:

@@ -64,18 +64,22 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Include sheets with status: draft.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--timings", is_flag=True, help="Print where the time went, by stage.")
-def build(config_file: str, drafts: bool, strict: bool, timings: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Render every page again, ignoring the build cache.")
+def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache: bool) -> None:
     """Check the content and build the site into site_dir, atomically."""
     def action():
         from .build import build as run_build
-        result = run_build(_load(config_file, drafts=drafts, strict=strict))
+        result = run_build(_load(config_file, drafts=drafts, strict=strict), use_cache=not no_cache)
         _print_warnings(result.warnings)
         total = sum(result.timings.values())
-        click.echo(f"built {result.pages} pages ({result.files} files) in {total:.2f} s; "
-                   f"{summary_line(0, len(result.warnings))}", err=True)
+        if result.up_to_date:
+            click.echo(f"site is up to date ({total:.2f} s); {summary_line(0, len(result.warnings))}", err=True)
+        else:
+            click.echo(f"built {result.pages} pages ({result.rendered} rendered, {result.files} files) in "
+                       f"{total:.2f} s; {summary_line(0, len(result.warnings))}", err=True)
         if timings:
             for stage, seconds in result.timings.items():
-                click.echo(f"  {stage:<8} {seconds * 1000:8.1f} ms", err=True)
+                click.echo(f"  {stage:<12} {seconds * 1000:8.1f} ms", err=True)
     _run(action)
 
 

@@ -75,6 +75,9 @@ class ConfigError(UsageError):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
 
+    def __reduce__(self):
+        return (type(self), (self.diagnostic,))
+
 
 class ContentError(SitegenError):
     """One or more problems in the content: exit code 1."""
@@ -84,6 +87,9 @@ class ContentError(SitegenError):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = sorted(diagnostics)
         super().__init__(self.format_message())
+
+    def __reduce__(self):  # so that errors raised in a worker process arrive whole
+        return (type(self), (self.diagnostics,))
 
     def format_message(self) -> str:
         errors = sum(d.severity == ERROR for d in self.diagnostics)

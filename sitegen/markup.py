@@ -10,6 +10,8 @@ and URLs are limited to http, https, mailto and relative ones.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 import xml.etree.ElementTree as etree
 from typing import Callable
@@ -20,6 +22,7 @@ import nh3
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from .quotes import normalize
 from .resolve import INLINE_CITE_RE
 
 # (source id, quote or None) -> (note number, href, title) of the citation link.
@@ -148,3 +151,54 @@ class MarkdownRenderer:
             return sanitize(self.md.reset().convert(text))
         finally:
             self.lookup = None
+
+
+# (source id, normalised quote or None) -> (note number, site-relative href, title)
+CiteTable = dict[tuple[str, "str | None"], tuple[int, str, str]]
+
+
+class LazyMarkdown:
+    """A Markdown body that is converted only when a template prints it.
+
+    Its ``key`` names everything the HTML depends on, so a page's cache key can
+    include the body without converting it; Jinja prints it through ``__html__``.
+    """
+
+    __slots__ = ("key", "text", "table", "source_path", "page_url", "_bodies", "_html")
+
+    def __init__(self, bodies: "MarkdownBodies", text: str, table: CiteTable, source_path: str, page_url: str):
+        self._bodies, self._html = bodies, None
+        self.text, self.table, self.source_path, self.page_url = text, table, source_path, page_url
+        rows = sorted(json.dumps([k, v], ensure_ascii=False) for k, v in table.items())
+        self.key = hashlib.sha256(json.dumps([text, rows, source_path, page_url], ensure_ascii=False)
+                                  .encode("utf-8")).hexdigest()
+
+    def __html__(self) -> str:
+        if self._html is None:
+            self._html = self._bodies.convert(self)
+        return self._html
+
+    __str__ = __html__
+
+    def __bool__(self) -> bool:
+        return bool(self.text.strip())
+
+
+class MarkdownBodies:
+    """Hands out lazy bodies and converts them, through the on-disk cache when there is one."""
+
+    def __init__(self, renderer: MarkdownRenderer, cache=None):
+        self.renderer, self.cache = renderer, cache
+
+    def body(self, text: str, table: CiteTable | None = None, *, source_path: str, page_url: str) -> LazyMarkdown:
+        return LazyMarkdown(self, text, table or {}, source_path, page_url)
+
+    def convert(self, body: LazyMarkdown) -> str:
+        html = self.cache.markdown_get(body.key) if self.cache else None
+        if html is None:
+            def lookup(source_id: str, quote: str | None):
+                return body.table.get((source_id, normalize(quote) if quote else None))
+            html = self.renderer.render(body.text, lookup, source_path=body.source_path, page_url=body.page_url)
+            if self.cache:
+                self.cache.markdown_put(body.key, html)
+        return html

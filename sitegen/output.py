@@ -299,3 +299,21 @@ def _remove(path: Path) -> None:
             pass
     else:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def link_or_copy(previous: Path, root: Path, relpath: str) -> None:
+    """Put an unchanged file of the previous build into the new one.
+
+    A hard link costs no copy; it is safe because no build ever writes into an
+    existing file (each build writes fresh files, then swaps folders). Falls back
+    to a copy across filesystems or where links are not allowed.
+    """
+    target = safe_path(root, relpath)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(previous, target)
+    except OSError:
+        try:
+            shutil.copyfile(previous, target)
+        except OSError as exc:
+            raise OutputError(f"could not write '{relpath}': {exc.strerror}; the previous site is untouched") from None

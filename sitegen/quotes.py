@@ -10,6 +10,8 @@ highlight the quoted passage.
 
 from __future__ import annotations
 
+import functools
+
 import re
 import unicodedata
 from array import array
@@ -90,6 +92,7 @@ def _fold(text: str, want_map: bool):
     return "".join(out), res_s, res_e
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same quotes are normalised many times per build
 def normalize(text: str) -> str:
     """The form quotes and sources are compared in: NFKC, curly quotes and
     dashes folded to ASCII, white-space runs to one space, stripped; case kept."""

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .markup import MarkdownRenderer
+from .markup import MarkdownBodies
 from .model import Sheet, Source, human_date
 from .resolve import Note, Passage, Site
 
@@ -48,7 +48,7 @@ def json_for_script(data) -> Markup:
 class Views:
     """Builds, and memoises, the view of every record of one resolved site."""
 
-    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownRenderer):
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies):
         self.site, self.config, self.markdown = site, config, markdown
         self.content = site.content
         self._sheet_cards: dict[str, dict] = {}
@@ -112,12 +112,8 @@ class Views:
         def cited(item) -> dict:
             return self.note_view(links.note(item.cite.source, item.cite.quote))
 
-        def lookup(source_id: str, quote: str | None):
-            try:
-                note = links.note(source_id, quote)
-            except KeyError:
-                return None
-            return note.number, self.note_href(note), note.source.title
+        table = {key: (note.number, self.note_href(note), note.source.title)
+                 for key, note in links.note_index.items()}
 
         notes = [self.note_view(n) for n in links.notes]
         sources = sorted({n.source.id: n.source for n in links.notes}.values(), key=lambda s: (str(s.published), s.id))
@@ -128,8 +124,8 @@ class Views:
             "key_facts": [{"text": f.text, "note": cited(f)} for f in sheet.key_facts],
             "figures": [{"label": f.label, "value": f.value, "note": cited(f)} for f in sheet.figures],
             "timeline": [self.event(sheet, e, cited(e)) for e in sorted(sheet.timeline, key=lambda e: e.date)],
-            "body_html": Markup(self.markdown.render(sheet.body, lookup, source_path=f"sheets/{sheet.id}.md",
-                                                     page_url=f"sheets/{sheet.id}/")),
+            "body_html": self.markdown.body(sheet.body, table, source_path=f"sheets/{sheet.id}.md",
+                                            page_url=f"sheets/{sheet.id}/"),
             "notes": notes,
             "sources": [dict(self.source_ref(s), notes=[n.number for n in links.notes if n.source.id == s.id])
                         for s in sources],
@@ -148,8 +144,8 @@ class Views:
         if page.path.endswith("/index.md") and page.slug:
             source_path = f"{page.slug}/index.md"
         return {"title": page.title, "summary": page.summary, "slug": page.slug,
-                "body_html": Markup(self.markdown.render(page.body, source_path=source_path,
-                                                         page_url=f"{page.slug}/" if page.slug else ""))}
+                "body_html": self.markdown.body(page.body, source_path=source_path,
+                                                page_url=f"{page.slug}/" if page.slug else "")}
 
     def event(self, sheet: Sheet, event, note: dict) -> dict:
         return {"date": str(event.date), "date_human": event.date.human(), "year": event.date.year,

@@ -249,3 +249,40 @@ def small_site(tmp_path: Path) -> TinySite:
     root = tmp_path / "small-site"
     shutil.copytree(SMALL_SITE, root, ignore=shutil.ignore_patterns("site", ".site.*", ".sitegen-cache"))
     return TinySite(root)
+
+
+# --- one headless Chromium for the whole session ---------------------------------
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NO_CHROMIUM = ("Chromium not found at /usr/bin/chromium; install Debian's chromium to run "
+               "browser tests (they never skip in CI)")
+
+
+def chromium_path() -> str | None:
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+
+
+def in_ci() -> bool:
+    """CI sets CI; there a missing browser is a failure, never a skip."""
+    return os.environ.get("CI", "") not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright, shared by every test module (Playwright's
+    sync API allows one instance per thread). Skips locally when missing; fails in CI."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if executable is None or sync_playwright is None:
+        reason = NO_CHROMIUM if executable is None else "Python playwright is not installed (pip install -e '.[test]')"
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -176,7 +176,7 @@ def test_refuses_a_dirty_work_tree_and_keeps_what_is_published(deployed, change)
 
 def test_build_output_and_cache_do_not_make_the_tree_dirty(deployed):
     deployed.built()  # site/ is neither committed nor ignored in this project
-    (deployed.clone / ".sitegen-cache").mkdir()
+    (deployed.clone / ".sitegen-cache").mkdir(exist_ok=True)
     (deployed.clone / ".sitegen-cache" / "entry").write_bytes(b"cached")
     (deployed.clone / ".site.sitegen-tmp-0123456789abcdef").mkdir()  # a killed build's leftover
     (deployed.clone / ".site.sitegen-tmp-0123456789abcdef" / "index.html").write_bytes(b"partial")

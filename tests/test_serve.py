@@ -25,7 +25,6 @@ SHEET = "content/sheets/overview.md"
 TITLE = "China–U.S. counternarcotics cooperation at a glance"
 GOOD_QUOTE = "the two countries have made significant progress on the fentanyl issue"
 BAD_QUOTE = "the two countries have made huge progress on the fentanyl issue"
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = REPO / "docs" / "screenshots" / "serve-error.png"
 
 
@@ -290,24 +289,9 @@ def test_refuses_a_malformed_address_and_a_missing_config(tmp_path):
 
 
 @pytest.fixture
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if sync_playwright is None or not Path(CHROMIUM).exists():
-        missing = "the playwright package" if sync_playwright is None else CHROMIUM
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing; CI must run the browser tests ('make setup' installs both)")
-        pytest.skip(f"{missing} is missing; 'make setup' installs it")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium):
+    """The session's shared Chromium (tests/conftest.py)."""
+    return chromium
 
 
 def open_page(browser, url: str):

@@ -20,16 +20,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Page kinds that have one folder per record in the build.
 RECORD_KINDS = ("sheets", "sources", "topics", "entities")
 
@@ -37,12 +27,6 @@ RECORD_KINDS = ("sheets", "sources", "topics", "entities")
 def in_ci() -> bool:
     """CI sets CI (GitHub: CI=true); there a missing tool is a failure, not a skip."""
     return os.environ.get("CI", "") not in ("", "0", "false")
-
-
-def chromium_path() -> str | None:
-    if CHROMIUM.exists():
-        return str(CHROMIUM)
-    return shutil.which("chromium")
 
 
 # --- building -----------------------------------------------------------------

@@ -6,21 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser_support import (
-    CHROMIUM_ARGS,
-    PagesServer,
-    ServedSite,
-    build_site,
-    chromium_path,
-    in_ci,
-    watch,
-)
-
-NO_CHROMIUM = (
-    "Chromium not found at /usr/bin/chromium; install Debian's chromium to run "
-    "browser tests (they never skip in CI)"
-)
-
+from .browser_support import PagesServer, ServedSite, build_site, watch
 
 def _served(tmp_path_factory, name: str, prefix: str):
     server = PagesServer(prefix)
@@ -43,25 +29,6 @@ def root_site(tmp_path_factory):
     served = _served(tmp_path_factory, "site-root", "/")
     yield served
     served.server.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """A headless Chromium; skips locally when it is missing, fails in CI."""
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if executable is None or sync_playwright is None:
-        reason = NO_CHROMIUM if executable is None else "Python playwright is not installed (pip install -e '.[test]')"
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""The on-disk build cache: render only what changed, and never trust a stale entry.
+
+Three memos, all keyed by hashes of everything the output depends on:
+
+* the **fingerprint** of a whole build (every input file's bytes, the
+  templates, the configuration, sitegen's version, the build date): when it
+  equals the last build's and the site on disk is the one that build wrote,
+  there is nothing to do;
+* **Markdown** bodies, stored one file per key (the body, its citation table,
+  its place in the site, the Markdown settings), so unchanged bodies are never
+  converted again;
+* **pages**: for each output page, the key of its full template context; when it
+  is unchanged, the page written by the previous build is hard-linked into the
+  new one instead of rendered again.
+
+Every entry is checked before use: the manifest carries its own checksum and
+the "salt" (sitegen's version, the templates, the configuration), Markdown
+files start with their key, and a reused page must still have the size,
+mtime and inode recorded when it was written. Anything that does not check
+out is ignored and rebuilt, so a corrupt or foreign cache costs time, never
+correctness.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import __version__
+from .config import SiteConfig
+
+FORMAT = 1
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def tree_digest(folder: Path) -> str:
+    """Hash of every file below a folder (names and bytes), e.g. the templates."""
+    parts: list[bytes | str] = []
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+    return digest(*parts)
+
+
+def config_salt(config: SiteConfig) -> str:
+    """What every output depends on besides content: version, templates, settings.
+
+    Paths of the output and the cache are left out: they do not change a byte
+    of the site, and leaving them out lets `serve` and `build` share entries.
+    """
+    fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+              if f.name not in ("site_dir", "cache_dir", "config_path", "root")}
+    return digest(f"sitegen {__version__} cache {FORMAT}", repr(sorted(fields.items(), key=lambda kv: kv[0])),
+                  tree_digest(config.templates_dir))
+
+
+def _signature(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+class BuildCache:
+    """The cache of one site_dir, in config.cache_dir."""
+
+    def __init__(self, config: SiteConfig, salt: str):
+        self.config, self.salt = config, salt
+        self.folder = config.cache_dir
+        self.markdown_dir = self.folder / "markdown"
+        site_key = digest(str(config.site_dir))[:16]  # one manifest per output folder
+        self.manifest_path = self.folder / f"pages-{site_key}.json"
+        self.fingerprint = ""
+        self.pages: dict[str, list] = {}
+        self.warnings: list[list] = []
+        self._load()
+
+    # -- the manifest ---------------------------------------------------------
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            body = raw["body"]
+            if raw.get("check") != digest(json.dumps(body, sort_keys=True)) or body.get("salt") != self.salt:
+                return
+            self.fingerprint = body["fingerprint"]
+            self.pages = {k: v for k, v in body["pages"].items()
+                          if isinstance(v, list) and len(v) == 2 and isinstance(v[1], list)}
+            self.warnings = body.get("warnings", [])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.fingerprint, self.pages, self.warnings = "", {}, []
+
+    def save(self, fingerprint: str, page_keys: dict[str, str], warnings: list[list]) -> None:
+        """Record what the site on disk now holds (call after the swap)."""
+        site = self.config.site_dir
+        pages = {}
+        for path, key in page_keys.items():
+            sig = _signature(site / path)
+            if sig:
+                pages[path] = [key, sig]
+        body = {"salt": self.salt, "fingerprint": fingerprint, "pages": pages, "warnings": warnings}
+        data = {"check": digest(json.dumps(body, sort_keys=True)), "body": body}
+        self._write_atomically(self.manifest_path, json.dumps(data, sort_keys=True).encode("utf-8"))
+
+    def forget(self) -> None:
+        """Drop the manifest (a build failed after the swap point, or was refused)."""
+        try:
+            self.manifest_path.unlink()
+        except OSError:
+            pass
+
+    def up_to_date(self, fingerprint: str) -> bool:
+        """True when the site on disk is exactly what this fingerprint builds."""
+        if not fingerprint or fingerprint != self.fingerprint or not self.pages:
+            return False
+        site = self.config.site_dir
+        return all(_signature(site / path) == sig for path, (_, sig) in self.pages.items())
+
+    def reusable(self, path: str, key: str) -> Path | None:
+        """The previous build's file for this page, if its context key is unchanged and the file is untouched."""
+        entry = self.pages.get(path)
+        if entry is None or entry[0] != key:
+            return None
+        file = self.config.site_dir / path
+        return file if _signature(file) == entry[1] else None
+
+    # -- Markdown ---------------------------------------------------------------
+    def markdown_get(self, key: str) -> str | None:
+        try:
+            text = (self.markdown_dir / key[:2] / f"{key}.html").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        header, _, html = text.partition("\n")
+        return html if header == f"<!-- sitegen markdown {key} -->" else None
+
+    def markdown_put(self, key: str, html: str) -> None:
+        path = self.markdown_dir / key[:2] / f"{key}.html"
+        self._write_atomically(path, f"<!-- sitegen markdown {key} -->\n{html}".encode("utf-8"))
+
+    @staticmethod
+    def _write_atomically(path: Path, data: bytes) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time

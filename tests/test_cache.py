@@ -1,0 +1,174 @@
+"""The build cache is never wrong: an incremental build equals a cold one, byte for byte.
+
+Each test builds the small fixture site with the cache, makes one kind of
+change, builds again with the cache, and compares the result with a cold
+build (``use_cache=False``) of the same input. Corrupt, foreign and stale
+caches must be ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TODAY, TinySite, snapshot
+from sitegen import render
+from sitegen.build import build
+
+
+@pytest.fixture
+def site(small_site: TinySite, monkeypatch) -> TinySite:
+    """The small site with a private copy of the templates, so tests may edit them."""
+    shutil.copytree(REPO / "templates", small_site.root / "templates")
+    monkeypatch.setenv("SITEGEN_TEST_TEMPLATES", str(small_site.root / "templates"))
+    return small_site
+
+
+def edit(site: TinySite, rel: str, old: str, new: str) -> None:
+    path = site.root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def incremental_equals_cold(site: TinySite) -> tuple[dict[str, bytes], object]:
+    """Build with the cache, and cold into a folder of its own; both trees must be equal.
+
+    The cold build must not touch site/: it would reset the cache's record of it.
+    """
+    result = build(site.config(), today=TODAY)
+    incremental = snapshot(site.site_dir)
+    cold_dir = site.root / "site-cold"
+    build(site.config(site_dir=cold_dir), today=TODAY, use_cache=False)
+    cold = snapshot(cold_dir)
+    assert sorted(incremental) == sorted(cold)
+    assert [p for p in cold if incremental[p] != cold[p]] == []
+    return incremental, result
+
+
+def change_source_text(site: TinySite) -> None:
+    txt = site.content / "sources" / "harbour-gazette-2024-03-01.txt"
+    data = txt.read_bytes() + b"\r\nA later paragraph added to the stored text.\r\n"
+    txt.write_bytes(data)
+    yml = site.content / "sources" / "harbour-gazette-2024-03-01.yml"
+    text = yml.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("sha256:"))
+    yml.write_text(text.replace(old, f"sha256: {hashlib.sha256(data).hexdigest()}"), encoding="utf-8")
+
+
+def rename_sheet(site: TinySite) -> None:
+    sheets = site.content / "sheets"
+    (sheets / "bridge-repairs.md").rename(sheets / "bridge-works.md")
+    edit(site, "content/sheets/overview.md", "related: [bridge-repairs,", "related: [bridge-works,")
+
+
+CHANGES = {
+    "sheet body": lambda s: edit(s, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring."),
+    "sheet metadata": lambda s: edit(s, "content/sheets/ferry-timetable.md",
+                                     "title: The harbour ferry's winter timetable", "title: The ferry's winter timetable"),
+    "source metadata": lambda s: edit(s, "content/sources/harbour-gazette-2024-03-01.yml",
+                                      "publisher: Harbour Gazette", "publisher: The Harbour Gazette"),
+    "source text": change_source_text,
+    "vocabulary": lambda s: edit(s, "content/data/topics.yml", "name: Ferries", "name: Harbour ferries"),
+    "template": lambda s: edit(s, "templates/sheet.html", "{% block content %}", "{% block content %}<!-- edited -->"),
+    "static asset": lambda s: (s.root / "templates/static/site.css").write_text("body { color: red }\n"),
+    "mkdocs.yml": lambda s: edit(s, "mkdocs.yml", "site_name: Harbourton Facts", "site_name: Harbourton Facts Desk"),
+    "deleted sheet": lambda s: (
+        (s.content / "sheets/ferry-timetable.md").unlink(),
+        edit(s, "content/sheets/overview.md", "related: [bridge-repairs, ferry-timetable]", "related: [bridge-repairs]")),
+    "renamed sheet": rename_sheet,
+    "plain page": lambda s: (s.content / "about.md").write_text(
+        (s.content / "about.md").read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_incremental_build_equals_cold_build(site: TinySite, change: str):
+    first, _ = incremental_equals_cold(site)
+    CHANGES[change](site)
+    after, _ = incremental_equals_cold(site)
+    assert after != first, "the change must show in the output"
+
+
+def test_one_body_edit_renders_only_its_page(site: TinySite):
+    build(site.config(), today=TODAY)
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    result = build(site.config(), today=TODAY)
+    assert result.rendered == 1 and result.pages > 15
+    assert "Reopens in spring." in (site.site_dir / "sheets/bridge-repairs/index.html").read_text()
+
+
+def test_nothing_changed_means_nothing_written(site: TinySite):
+    build(site.config(), today=TODAY)
+    before = {p: p.stat().st_ino for p in site.site_dir.rglob("*")}
+    result = build(site.config(), today=TODAY)
+    assert result.up_to_date
+    assert {p: p.stat().st_ino for p in site.site_dir.rglob("*")} == before
+
+
+def test_a_new_day_is_a_change(site: TinySite):
+    """Review dates depend on the day of the build, so a new day is a new input."""
+    build(site.config(), today=TODAY)
+    assert not build(site.config(), today=TODAY.replace(year=2030)).up_to_date
+
+
+def test_corrupt_manifest_is_ignored(site: TinySite):
+    build(site.config(), today=TODAY)
+    for manifest in (site.root / ".sitegen-cache").glob("pages-*.json"):
+        manifest.write_text('{"check": "0", "body": {"salt": "x"')
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    _, result = incremental_equals_cold(site)
+    assert result.rendered == result.pages  # nothing was trusted
+
+
+def test_tampered_manifest_is_ignored(site: TinySite):
+    """A manifest whose body no longer matches its checksum is not trusted."""
+    build(site.config(), today=TODAY)
+    manifest = next((site.root / ".sitegen-cache").glob("pages-*.json"))
+    manifest.write_text(manifest.read_text().replace('"fingerprint": "', '"fingerprint": "0'))
+    result = build(site.config(), today=TODAY)
+    assert not result.up_to_date and result.rendered == result.pages
+
+
+def test_foreign_markdown_entry_is_ignored(site: TinySite):
+    build(site.config(), today=TODAY)
+    for entry in (site.root / ".sitegen-cache" / "markdown").rglob("*.html"):
+        entry.write_text("<!-- sitegen markdown not-this-key -->\n<p>foreign</p>")
+    (site.root / ".sitegen-cache").joinpath(next(iter(
+        p.name for p in (site.root / ".sitegen-cache").glob("pages-*.json")))).unlink()
+    incremental, _ = incremental_equals_cold(site)
+    assert not any(b"foreign" in data for data in incremental.values())
+
+
+def test_cache_of_another_configuration_is_not_used(site: TinySite):
+    """Same content, other settings (a new salt): every page is rendered again."""
+    build(site.config(), today=TODAY)
+    result = build(site.config(site_name="Another name"), today=TODAY)
+    assert result.rendered == result.pages
+
+
+def test_hand_edited_output_is_rendered_again(site: TinySite):
+    build(site.config(), today=TODAY)
+    page = site.site_dir / "sheets/overview/index.html"
+    page.write_text("edited by hand")
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    incremental, _ = incremental_equals_cold(site)
+    assert incremental["sheets/overview/index.html"] != b"edited by hand"
+
+
+def test_parallel_rendering_gives_the_same_bytes(site: TinySite, monkeypatch):
+    build(site.config(), today=TODAY, use_cache=False, jobs=1)
+    serial = snapshot(site.site_dir)
+    monkeypatch.setattr(render, "PARALLEL_THRESHOLD", 1)
+    build(site.config(), today=TODAY, use_cache=False, jobs=2)
+    assert snapshot(site.site_dir) == serial
+
+
+def test_cache_folder_is_outside_the_site(site: TinySite):
+    build(site.config(), today=TODAY)
+    assert (site.root / ".sitegen-cache").is_dir()
+    assert not any(".sitegen-cache" in p.as_posix() for p in site.site_dir.rglob("*"))
+    assert Path(site.config().cache_dir) == site.root / ".sitegen-cache"
