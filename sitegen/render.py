@@ -22,9 +22,9 @@ import jinja2
 
 from .config import SiteConfig
 from .errors import ContentError, Diagnostic
-from .markup import LazyMarkdown, MarkdownBodies
+from .markup import MarkdownBodies
 from .resolve import Site
-from .views import Views, absolute
+from .views import Views, absolute, cache_repr
 
 
 @dataclass(frozen=True)
@@ -232,15 +232,9 @@ def _template_line(exc: Exception) -> int:
     return 1
 
 
-def _json_default(value):
-    if isinstance(value, LazyMarkdown):
-        return "markdown:" + value.key
-    return str(value)
-
-
 def page_key(salt: str, job: PageJob, context: dict) -> str:
     """A page's output is a function of its template set (in the salt) and its context."""
-    data = json.dumps([job.template, context], sort_keys=True, ensure_ascii=False, default=_json_default)
+    data = json.dumps([job.template, context], sort_keys=True, ensure_ascii=False, default=cache_repr)
     return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
 
 

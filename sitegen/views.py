@@ -8,15 +8,17 @@ This keeps templates simple and lets the data exports reuse the same views.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
+from collections.abc import Mapping
 from urllib.parse import urljoin
 
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .markup import MarkdownBodies
+from .markup import LazyMarkdown, MarkdownBodies
 from .model import Sheet, Source, human_date
 from .resolve import Note, Passage, Site
 
@@ -45,6 +47,47 @@ def json_for_script(data) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+class View(Mapping):
+    """A read-only record for templates that hashes by a memoised digest.
+
+    Listing pages embed the same sheet cards and notes many times; encoding each
+    shared view once, and a page's key from the digests, keeps cache keys cheap.
+    """
+
+    __slots__ = ("_data", "_digest")
+
+    def __init__(self, data: dict):
+        self._data, self._digest = data, None
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"View({self._data!r})"
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            text = json.dumps(self._data, sort_keys=True, ensure_ascii=False, default=cache_repr)
+            self._digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self._digest
+
+
+def cache_repr(value) -> str:
+    """How values that JSON does not know enter a cache key."""
+    if isinstance(value, View):
+        return "view:" + value.digest
+    if isinstance(value, LazyMarkdown):
+        return "markdown:" + value.key
+    return str(value)
+
+
 class Views:
     """Builds, and memoises, the view of every record of one resolved site."""
 
@@ -52,24 +95,27 @@ class Views:
         self.site, self.config, self.markdown = site, config, markdown
         self.content = site.content
         self._sheet_cards: dict[str, dict] = {}
-        self._sheets: dict[str, dict] = {}
+        self._sheets: dict[str, View] = {}
+        self._source_refs: dict[str, View] = {}
 
     # -- small pieces -------------------------------------------------------
     def topic_ref(self, topic_id: str) -> dict:
         topic = self.content.topics[topic_id]
-        return {"id": topic.id, "name": topic.name, "url": f"topics/{topic.id}/"}
+        return View({"id": topic.id, "name": topic.name, "url": f"topics/{topic.id}/"})
 
     def entity_ref(self, entity_id: str) -> dict:
         entity = self.content.entities[entity_id]
-        return {"id": entity.id, "name": entity.name, "url": f"entities/{entity.id}/", "kind": entity.kind}
+        return View({"id": entity.id, "name": entity.name, "url": f"entities/{entity.id}/", "kind": entity.kind})
 
-    def source_ref(self, source: Source) -> dict:
-        return {
-            "id": source.id, "title": source.title, "publisher": source.publisher,
-            "published": str(source.published), "published_human": source.published.human(),
-            "url": f"sources/{source.id}/", "link": source.url, "kind": SOURCE_KIND_NAMES[source.kind],
-            "rights": source.rights,
-        }
+    def source_ref(self, source: Source) -> View:
+        if source.id not in self._source_refs:
+            self._source_refs[source.id] = View({
+                "id": source.id, "title": source.title, "publisher": source.publisher,
+                "published": str(source.published), "published_human": source.published.human(),
+                "url": f"sources/{source.id}/", "link": source.url, "kind": SOURCE_KIND_NAMES[source.kind],
+                "rights": source.rights,
+            })
+        return self._source_refs[source.id]
 
     def note_href(self, note: Note) -> str:
         """Where a citation leads: the highlighted passage when the source page shows it."""
@@ -80,15 +126,15 @@ class Views:
 
     def note_view(self, note: Note) -> dict:
         href = self.note_href(note)
-        return {"number": note.number, "quote": note.quote, "href": href, "passage": "#" in href,
-                "source": self.source_ref(note.source)}
+        return View({"number": note.number, "quote": note.quote, "href": href, "passage": "#" in href,
+                     "source": self.source_ref(note.source)})
 
     def sheet_card(self, sheet_id: str) -> dict:
         """The short form of a sheet used in listings."""
         if sheet_id not in self._sheet_cards:
             sheet = self.content.sheets[sheet_id]
             links = self.site.links[sheet.id]
-            self._sheet_cards[sheet_id] = {
+            self._sheet_cards[sheet_id] = View({
                 "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
                 "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
                 "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
@@ -97,7 +143,7 @@ class Views:
                 "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
                 "source_count": len({n.source.id for n in links.notes}),
                 "fact_count": len(sheet.key_facts) + len(sheet.figures) + len(sheet.timeline),
-            }
+            })
         return self._sheet_cards[sheet_id]
 
     # -- whole records -----------------------------------------------------
@@ -134,7 +180,7 @@ class Views:
         })
         view["cite_text"], view["cite_bibtex"] = self._citation(sheet, view["absolute_url"])
         view["jsonld"] = json_for_script(self._jsonld(sheet, view, sources))
-        return view
+        return View(view)
 
     def page(self, page) -> dict:
         """A plain page (or the home page's text); links to .md files become page links."""
@@ -148,8 +194,8 @@ class Views:
                                                 page_url=f"{page.slug}/" if page.slug else "")}
 
     def event(self, sheet: Sheet, event, note: dict) -> dict:
-        return {"date": str(event.date), "date_human": event.date.human(), "year": event.date.year,
-                "text": event.text, "note": note, "sheet": self.sheet_card(sheet.id)}
+        return View({"date": str(event.date), "date_human": event.date.human(), "year": event.date.year,
+                     "text": event.text, "note": note, "sheet": self.sheet_card(sheet.id)})
 
     def _citation(self, sheet: Sheet, url: str) -> tuple[str, str]:
         name = self.config.site_name
@@ -190,7 +236,7 @@ class Views:
         return work
 
     def source(self, source: Source) -> dict:
-        view = self.source_ref(source)
+        view = dict(self.source_ref(source))
         passages = self.site.passages.get(source.id, [])
         view.update({
             "language": source.language, "retrieved": source.retrieved.isoformat() if source.retrieved else "",
