@@ -14,10 +14,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import frontmatter, schema, yamlload
+from . import frontmatter, markup, schema, yamlload
 from .config import SiteConfig
 from .errors import Collector, ContentError
-from .model import ID_RE, Content, Page, Pos, Sheet, Source
+from .model import ID_RE, Content, Page, Sheet, Source
 from .yamlload import YMap
 
 # First URL segments the engine itself writes; a plain page may not take them.
@@ -333,11 +333,17 @@ class _Reader:
             return None
         return data, parts
 
+    def _check_body(self, parts: frontmatter.Split, shown: str) -> None:
+        """Refuse Markdown that would take Python-Markdown minutes, or crash it (markup's bounds)."""
+        for problem in markup.check_markdown(parts.body):
+            self.report.error(shown, parts.body_line + problem.line - 1, problem.col, problem.message, problem.hint)
+
     def sheet(self, sheet_id: str, path: Path, shown: str) -> Sheet | None:
         loaded = self._front(path, shown, required=True)
         if loaded is None:
             return None
         data, parts = loaded
+        self._check_body(parts, shown)
         return schema.sheet_from_yaml(sheet_id, shown, data, parts.body, parts.body_line, self.report)
 
     def page(self, slug: str, path: Path, shown: str) -> Page | None:
@@ -345,6 +351,7 @@ class _Reader:
         if loaded is None:
             return None
         data, parts = loaded
+        self._check_body(parts, shown)
         f = schema.Fields(data, shown, self.report, schema.PAGE_FIELDS, "a page")
         title = f.text("title") or _first_heading(parts.body) or (slug.rsplit("/", 1)[-1].replace("-", " ").capitalize() or "Home")
         return Page(slug, shown, title, f.text("summary"), parts.body, parts.body_line)

@@ -288,7 +288,7 @@ def vocabulary_from_yaml(kind: str, path: str, data: Any, report: Collector) -> 
                             f.matching("country", COUNTRY_RE, "an ISO 3166-1 alpha-2 code"),
                             f.strings("aliases"))
             if "kind" not in value:
-                report.error(path, line, col, f"missing required field 'kind' in an entity",
-                             f"add 'kind: person' or 'kind: organization'")
+                report.error(path, line, col, "missing required field 'kind' in an entity",
+                             "add 'kind: person' or 'kind: organization'")
         records[key], positions[key] = record, Pos(path, line, col)
     return records, positions
