@@ -81,36 +81,37 @@ def check(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
 
 @dataclass
 class Rendered:
-    files: dict[str, bytes]             # output path -> bytes rendered by this build
-    reused: dict[str, Path]             # output path -> the previous build's identical file
     page_keys: dict[str, str]           # output path -> key of its context, for the next build
+    reused: int                         # pages taken unchanged from the previous build
+    files: int                          # files written or linked
 
 
-def render_site(site: Site, config: SiteConfig, cache: BuildCache | None = None, salt: str = "",
-                jobs: int = 1) -> Rendered:
-    """Every output file except the search index; unchanged pages are taken from the previous build."""
+def render_site(site: Site, config: SiteConfig, staging: Path, cache: BuildCache | None = None,
+                salt: str = "", jobs: int = 1) -> Rendered:
+    """Write every output file except the search index into ``staging``; pages whose
+    context is unchanged are linked from the previous build instead of rendered."""
     renderer = Renderer(site, config, MarkdownBodies(MarkdownRenderer(config.markdown_extensions), cache))
-    files: dict[str, bytes] = {}
-    reused: dict[str, Path] = {}
     keys: dict[str, str] = {}
+    reused = 0
     pending = []
     for job in page_jobs(site, renderer.views, config):
         context = renderer.context(job)
         keys[job.path] = key = page_key(salt, job, context)
         previous = cache.reusable(job.path, key) if cache else None
         if previous is not None:
-            reused[job.path] = previous
+            output.link_or_copy(previous, staging, job.path)
+            reused += 1
         else:
             pending.append((job, context))
-    files.update(render_pages(renderer, pending, jobs))
-    urls = [url_of(path) for path in keys if path.endswith("index.html")]
-    files["feed.xml"] = feeds.atom_feed(renderer.views, config)
-    sitemap = feeds.sitemap(urls, config)
+    render_pages(renderer, pending, jobs, staging)
+    others = {"feed.xml": feeds.atom_feed(renderer.views, config), "robots.txt": feeds.robots(config),
+              **feeds.data_exports(renderer.views)}
+    sitemap = feeds.sitemap([url_of(path) for path in keys if path.endswith("index.html")], config)
     if sitemap:
-        files["sitemap.xml"] = sitemap
-    files["robots.txt"] = feeds.robots(config)
-    files.update(feeds.data_exports(renderer.views))
-    return Rendered(files, reused, keys)
+        others["sitemap.xml"] = sitemap
+    for path, data in others.items():
+        output.write_file(staging, path, data)
+    return Rendered(keys, reused, len(keys) + len(others))
 
 
 def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
@@ -171,16 +172,11 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
     clock.lap("fingerprint")
     loaded, site, warnings = _gather(config, today, clock)
-    rendered = render_site(site, config, cache, salt, jobs)
-    clock.lap("render")
-    files = rendered.files
     copies = static_files(config, loaded.assets)
     staging = output.start_staging(config.site_dir)
     try:
-        for path, data in files.items():
-            output.write_file(staging, path, data)
-        for path, previous in rendered.reused.items():
-            output.link_or_copy(previous, staging, path)
+        rendered = render_site(site, config, staging, cache, salt, jobs)
+        clock.lap("render")
         for path, source in copies.items():
             target = output.safe_path(staging, path)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -200,8 +196,8 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         cache.save(fingerprint, rendered.page_keys,
                    [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings])
         clock.lap("cache")
-    return BuildResult(site, warnings, pages=len(rendered.page_keys), files=len(files) + len(rendered.reused) + len(copies),
-                       rendered=len(rendered.page_keys) - len(rendered.reused), timings=clock.timings)
+    return BuildResult(site, warnings, pages=len(rendered.page_keys), files=rendered.files + len(copies),
+                       rendered=len(rendered.page_keys) - rendered.reused, timings=clock.timings)
 
 
 def index_search(folder: Path) -> None:

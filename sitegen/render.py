@@ -22,6 +22,7 @@ import jinja2
 
 from .config import SiteConfig
 from .errors import ContentError, Diagnostic
+from .output import write_file
 from .markup import MarkdownBodies
 from .resolve import Site
 from .views import Views, absolute, cache_repr
@@ -238,28 +239,32 @@ def page_key(salt: str, job: PageJob, context: dict) -> str:
     return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
 
 
-_PENDING: tuple["Renderer", list] | None = None
+_PENDING: tuple["Renderer", list, Path] | None = None
 PARALLEL_THRESHOLD = 48  # pages; below it a worker pool costs more than it saves
 
 
-def _render_chunk(bounds: tuple[int, int]) -> list[tuple[str, bytes]]:
-    renderer, pending = _PENDING
-    return [(job.path, renderer.render_context(job, context)) for job, context in pending[bounds[0]:bounds[1]]]
+def _render_chunk(bounds: tuple[int, int]) -> int:
+    renderer, pending, staging = _PENDING
+    for job, context in pending[bounds[0]:bounds[1]]:
+        write_file(staging, job.path, renderer.render_context(job, context))
+    return bounds[1] - bounds[0]
 
 
-def render_pages(renderer: "Renderer", pending: list[tuple[PageJob, dict]], jobs: int) -> dict[str, bytes]:
-    """Render pages, on several cores when there are many. Each page depends only on
-    its own context, so the bytes are the same whatever the split."""
+def render_pages(renderer: "Renderer", pending: list[tuple[PageJob, dict]], jobs: int, staging: Path) -> None:
+    """Render pages straight into the staging folder, on several cores when there are
+    many. Each page depends only on its own context, so the bytes are the same
+    whatever the split, and no page is held in memory longer than it takes to write."""
     global _PENDING
     can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     if jobs <= 1 or len(pending) < PARALLEL_THRESHOLD or not can_fork:
-        return {job.path: renderer.render_context(job, context) for job, context in pending}
+        for job, context in pending:
+            write_file(staging, job.path, renderer.render_context(job, context))
+        return
     step = max(1, len(pending) // (jobs * 8))
     chunks = [(i, min(i + step, len(pending))) for i in range(0, len(pending), step)]
-    _PENDING = (renderer, pending)  # inherited by the forked workers, never pickled
+    _PENDING = (renderer, pending, staging)  # inherited by the forked workers, never pickled
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.map(_render_chunk, chunks)
+            pool.map(_render_chunk, chunks)
     finally:
         _PENDING = None
-    return {path: data for chunk in results for path, data in chunk}
