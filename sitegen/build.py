@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -122,14 +121,18 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
     docs = config.docs_dir
     for folder, dirs, names in os.walk(docs):
         dirs.sort()
-        for name in sorted(names):
+        linked = [d for d in dirs if (Path(folder) / d).is_symlink()]  # not walked, but a change
+        for name in sorted(names + linked):
             path = Path(folder) / name
             parts.append(path.relative_to(docs).as_posix())
             try:
-                real = path.resolve()
-                parts.append(real.read_bytes() if real.is_relative_to(docs) else str(real))
-            except OSError as exc:
-                parts.append(f"unreadable: {exc.errno}")
+                real = path.resolve(strict=True)
+                if real.is_relative_to(docs) and real.is_file():
+                    parts.append(real.read_bytes())
+                else:
+                    parts.append(str(real))
+            except (OSError, RuntimeError) as exc:  # broken links, loops: the loader reports them
+                parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
     return digest(*parts)
 
 
@@ -178,9 +181,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         rendered = render_site(site, config, staging, cache, salt, jobs)
         clock.lap("render")
         for path, source in copies.items():
-            target = output.safe_path(staging, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            output.copy_file(staging, path, source)
         clock.lap("write")
         if config.search:
             index_search(staging)
@@ -192,7 +193,9 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     except BaseException:
         output.discard_staging(staging)
         raise
-    if cache:
+    # An input saved while this build ran is not in its output: record nothing, so the
+    # next build renders again instead of trusting a fingerprint of older bytes.
+    if cache and input_fingerprint(config, salt, today) == fingerprint:
         cache.save(fingerprint, rendered.page_keys,
                    [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings])
         clock.lap("cache")

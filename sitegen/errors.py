@@ -10,6 +10,7 @@ format; it never builds messages of its own.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import KW_ONLY, dataclass
 from typing import Iterable, Sequence
 
@@ -30,19 +31,36 @@ class Diagnostic:
     hint: str | None = None
 
     def format(self) -> str:
-        text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        text = f"{printable(self.path)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
     def format_github(self) -> str:
         """A GitHub Actions workflow command, shown as an annotation on the line."""
         kind = "error" if self.severity == ERROR else "warning"
-        message = self.message + (f" (hint: {self.hint})" if self.hint else "")
+        message = printable(self.message + (f" (hint: {self.hint})" if self.hint else ""), keep_newlines=True)
         return (
-            f"::{kind} file={_gh_property(self.path)},line={self.line},col={self.col}"
+            f"::{kind} file={_gh_property(printable(self.path))},line={self.line},col={self.col}"
             f"::{_gh_data(message)}"
         )
+
+
+# Control characters, and the Unicode controls that reorder text (as in "Trojan Source"):
+# messages quote file names and values from content, and a terminal would obey them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_BUT_NEWLINES = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                                       "\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """Text safe to print on one terminal line: such characters become \\x1b, \\u202e...
+
+    GitHub annotations encode line breaks themselves (%0A), so they keep them.
+    """
+    pattern = _UNPRINTABLE_BUT_NEWLINES if keep_newlines else _UNPRINTABLE
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
 
 
 def _gh_data(text: str) -> str:

@@ -50,7 +50,7 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
     source_yml: dict[str, tuple[str, YMap]] = {}
     seen_urls: dict[str, tuple[str, str]] = {}
     bad_names: list[tuple[str, str, str, str | None]] = []  # stem, shown, what, url: checked last
-    broken: dict[str, set[str]] = {"sheet": set(), "source": set()}
+    broken: dict[str, set[str]] = {"sheet": set(), "source": set(), "vocabulary": set()}
 
     def claim(url: str, shown: str) -> bool:
         key = unicodedata.normalize("NFC", url).casefold()
@@ -68,6 +68,12 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
         shown = _show(config, path)
         parts = rel.split("/")
         stem, suffix = os.path.splitext(parts[-1])
+        unusable = _unusable_name(parts)
+        if unusable:
+            report.error(shown, 1, 1, unusable, "rename the file")
+            if parts[0] in ("sheets", "sources") and len(parts) == 2:
+                broken["sheet" if parts[0] == "sheets" else "source"].add(stem)
+            continue
         if parts[0] == "sheets" and suffix == ".md":
             if len(parts) != 2:
                 report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
@@ -102,6 +108,8 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
         elif parts[0] == "data" and len(parts) == 2 and stem in vocab and suffix in (".yml", ".yaml"):
             data = reader.yaml_file(path, shown)
             vocab[stem] = schema.vocabulary_from_yaml(stem, shown, data, report)
+            if not reader.ok(path):
+                broken["vocabulary"].add(stem)
         elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
             slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
             first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
@@ -173,13 +181,41 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
     topics, topic_positions = vocab["topics"]
     entities, entity_positions = vocab["entities"]
     content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
-                      frozenset(broken["sheet"]), frozenset(broken["source"]))
+                      frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
     return Loaded(content, assets, reader.inputs)
 
 
 def _with_text(source: Source, text: str, text_path: str) -> Source:
     from dataclasses import replace
     return replace(source, text=text, text_path=text_path)
+
+
+# Device names Windows reserves in every folder, whatever the extension: a repository
+# holding one cannot be checked out there, and its page could not be written there.
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                              *(f"lpt{i}" for i in range(10))})
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), *range(0x7f, 0xa0)))
+
+
+def _unusable_name(parts: list[str]) -> str | None:
+    """Why a path under docs_dir cannot become a URL and a file on every system, if it cannot.
+
+    Names of sheets and sources are held to the id pattern later; pages and
+    assets keep their names, so their characters are checked here.
+    """
+    for part in parts:
+        device = part.split(".")[0]
+        if device.lower() in WINDOWS_RESERVED:
+            return (f"the name '{part}' is the device {device.upper()}, which Windows reserves: the file could not "
+                    "be checked out or published there")
+    if parts[0] in ("sheets", "sources"):
+        return None
+    for part in parts:
+        if "\\" in part:
+            return f"the name '{part}' contains a backslash, which URLs and Windows read as a folder separator"
+        if any(c in _CONTROL for c in part):
+            return f"the name '{part}' contains a control character, which cannot be part of a URL"
+    return None
 
 
 def _valid_id(stem: str, shown: str, what: str, report: Collector, taken_by: str | None = None) -> bool:
@@ -335,7 +371,8 @@ class _Reader:
 
     def _check_body(self, parts: frontmatter.Split, shown: str) -> None:
         """Refuse Markdown that would take Python-Markdown minutes, or crash it (markup's bounds)."""
-        for problem in markup.check_markdown(parts.body):
+        problem = markup.check_markdown(parts.body)
+        if problem:
             self.report.error(shown, parts.body_line + problem.line - 1, problem.col, problem.message, problem.hint)
 
     def sheet(self, sheet_id: str, path: Path, shown: str) -> Sheet | None:

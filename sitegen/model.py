@@ -184,3 +184,5 @@ class Content:
     # citing or relating to them is not reported a second time as "unknown"
     broken_sheets: frozenset[str] = frozenset()
     broken_sources: frozenset[str] = frozenset()
+    # "topics" or "entities" when that vocabulary file could not be read at all
+    broken_vocabularies: frozenset[str] = frozenset()

@@ -199,6 +199,33 @@ def write_file(root: Path, relpath: str, data: bytes) -> None:
         ) from e
 
 
+def copy_file(root: Path, relpath: str, source: Path) -> None:
+    """Copy an asset (the theme's, or a file of docs_dir) under root, failing as write_file does.
+
+    The source was listed when the build started; if it vanished since (an
+    editor deleted it), say so rather than end in a traceback.
+    """
+    path = safe_path(root, relpath)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise OutputError(
+                f"no space left on device while writing '{relpath}'; the previous site "
+                "is untouched — free some space and build again"
+            ) from e
+        if not os.path.exists(source):
+            raise OutputError(
+                f"'{source}' disappeared while the site was being built; the previous site is "
+                "untouched — build again"
+            ) from e
+        raise OutputError(
+            f"could not copy '{source}' to '{relpath}': {e.strerror}; the previous site is untouched — "
+            "fix the problem and build again"
+        ) from e
+
+
 # --- stage 8: the swap -------------------------------------------------------
 
 

@@ -30,34 +30,56 @@ _CJK = "\u2e80-\u9fff\uf900-\ufaff"  # written without spaces: each character is
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 _PUNCT = re.compile(r"[\W_]+")
 _EDGE = "\"'.,;:!?()[]- "
+HINT_WORDS = 60  # the longest stretch of a quote that closest() compares with the source
 
 
 def _pieces(text: str):
     """Yield ``(start, end, out, one_to_one)`` covering ``text`` in order.
 
     NFKC is not per character (a base letter composes with the combining marks
-    after it), so non-ASCII text is normalised one segment at a time: a
-    character with combining class 0 plus the marks that follow it. Every output
-    character of such a segment maps to the whole segment. ASCII stretches are
-    already normal and map one to one, which keeps plain English sources cheap.
+    after it, Hangul jamo and some Indic vowel signs compose with the letter
+    before them), so non-ASCII text is normalised one segment at a time: a
+    character plus everything after it that NFKC would combine with it. Every
+    output character of such a segment maps to the whole segment. ASCII
+    stretches are already normal and map one to one, which keeps plain English
+    sources cheap.
     """
     pos = 0
     for m in _NON_ASCII.finditer(text):
         a, b = m.span()
-        if a > pos and unicodedata.combining(text[a]):
+        if a > pos and not _separate(text[a - 1], text[a], _nfkc(text[a])):
             a -= 1  # the ASCII base letter belongs to the mark's segment
         if a > pos:
             yield pos, a, text[pos:a], True
-        seg = a
-        for i in range(a + 1, b + 1):
-            if i == b or not unicodedata.combining(text[i]):
-                # Fold before NFKC too: NFKC turns ″ into two primes.
-                out = unicodedata.normalize("NFKC", text[seg:i].translate(_FOLD))
-                yield seg, i, out.translate(_FOLD), False
-                seg = i
+        seg, out, stale = a, _nfkc(text[a]), False
+        for i in range(a + 1, b):
+            char = text[i]
+            if unicodedata.combining(char):
+                stale = True  # normalised with its segment when the segment ends
+                continue
+            following = _nfkc(char)
+            if stale:
+                out, stale = _nfkc(text[seg:i]), False
+            if not _separate(out, char, following):
+                stale = True
+                continue
+            yield seg, i, out, False
+            seg, out = i, following
+        yield seg, b, _nfkc(text[seg:b]) if stale else out, False
         pos = b
     if pos < len(text):
         yield pos, len(text), text[pos:], True
+
+
+def _nfkc(text: str) -> str:
+    # Fold before NFKC too: NFKC turns ″ into two primes.
+    return unicodedata.normalize("NFKC", text.translate(_FOLD)).translate(_FOLD)
+
+
+def _separate(before: str, char: str, char_out: str) -> bool:
+    """Whether NFKC of (text normalising to ``before``) + ``char`` is the two parts' NFKC side by side."""
+    return (not unicodedata.combining(char) and not (char_out and unicodedata.combining(char_out[0]))
+            and unicodedata.is_normalized("NFKC", before + char_out))
 
 
 def _fold(text: str, want_map: bool):
@@ -152,6 +174,28 @@ class SourceText:
         q = normalize(quote)
         return [self._span(i, len(q)) for i in self._find(q, len(q))]
 
+    def _focus(self, q: str) -> str:
+        """At most HINT_WORDS words of a long quote, centred where it stops matching the source.
+
+        The search below is quadratic in the quote's length (400 words: seconds per
+        quote), and for a long quote the place where it departs from the source is
+        what the editor needs to see. Every prefix of a found prefix is found, so a
+        binary search finds the first word that breaks the match.
+        """
+        ends = [m.end() for m in _WORD.finditer(q)]
+        if len(ends) <= HINT_WORDS:
+            return q
+        lo, hi = 0, len(ends) - 1  # ends[hi] (the whole quote) is not found
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if q[:ends[mid]] in self.normalized:
+                lo = mid + 1
+            else:
+                hi = mid
+        first = max(0, min(lo - HINT_WORDS // 2, len(ends) - HINT_WORDS))
+        start = ends[first - 1] if first else 0
+        return q[start:ends[first + HINT_WORDS - 1]].strip()
+
     def closest(self, quote: str) -> tuple[str, float]:
         """The passage most like the quote and its similarity in [0, 1], for an
         error message that shows the editor what the source actually says.
@@ -160,7 +204,7 @@ class SourceText:
         count, linear in the source); the best few distinct windows are then
         scored with difflib and grown or shrunk a word at a time while that helps.
         """
-        q = normalize(quote)
+        q = self._focus(normalize(quote))
         if self._words is None:
             found = list(_WORD.finditer(self.normalized))
             self._words = [m.span() for m in found], [_key(m.group()) for m in found]

@@ -176,6 +176,8 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
             if item in known:
                 good.append(item)
                 continue
+            if key in content.broken_vocabularies:
+                continue  # its file could not be read: reported already
             pos = sheet.pos(f"{key}.{index}")
             report.error(pos.path, pos.line, pos.col, f"unknown {what} '{item}'", did_you_mean(item, known) or hint)
         return good

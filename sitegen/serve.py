@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import posixpath
 import shutil
 import signal
 import sys
@@ -82,6 +84,18 @@ class PreviewServer(LiveReloadServer):
 
     failure: Failure | None = None
 
+    def _serve_request(self, environ, start_response):
+        """Answer 404 for any path that would reach a file outside the served folder.
+
+        MkDocs' server normalises '..' away, but it opens whatever the path names:
+        a symbolic link in the folder would be followed out of it, and a NUL byte
+        (%00) makes open() raise instead of answering. Same decoding as MkDocs 1.6.
+        """
+        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "ignore")
+        if (path + "/").startswith(self.mount_path) and not _inside(self.root, path[len(self.mount_path):]):
+            return None
+        return super()._serve_request(environ, start_response)
+
     def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
         content = super()._inject_js_into_html(content, epoch)
         failure = self.failure
@@ -105,6 +119,17 @@ class PreviewServer(LiveReloadServer):
         if code == 404 and not_found.is_file():
             return self._inject_js_into_html(not_found.read_bytes(), epoch)
         return None
+
+
+def _inside(root: str, rel: str) -> bool:
+    """Whether the file a request names (as MkDocs' server resolves it) lies inside root."""
+    if "\x00" in rel:
+        return False
+    if rel.endswith("/") or not rel:
+        rel += "index.html"
+    target = os.path.join(root, posixpath.normpath("/" + rel).lstrip("/"))
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(target)]) == real_root
 
 
 def overlay_html(failure: Failure) -> str:

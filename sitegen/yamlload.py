@@ -1,10 +1,12 @@
 """Safe YAML with positions.
 
 Content YAML goes through the C loader (``yaml.CSafeLoader``) for speed, with
-three changes: a duplicate key is an error (PyYAML silently keeps the last
+these changes: a duplicate key is an error (PyYAML silently keeps the last
 one), aliases are refused (they are never needed in content and are the
-vector of "billion laughs" bombs), and every mapping and sequence remembers
-where each of its entries stood, so later stages can point at a field.
+vector of "billion laughs" bombs), nesting is bounded (deep nesting crashes
+libyaml's composer), a value that does not fit an explicit tag is a content
+error, and every mapping and sequence remembers where each of its entries
+stood, so later stages can point at a field.
 """
 
 from __future__ import annotations
@@ -65,7 +67,16 @@ class _Loader(yaml.CSafeLoader):
                 node.start_mark,
                 "write the value out in full instead of using &anchor and *alias",
             )
-        return super().construct_object(node, deep=True)
+        try:
+            return super().construct_object(node, deep=True)
+        except (YAMLProblem, yaml.YAMLError):
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+            # PyYAML's constructors trust that a value fits its tag; an explicit tag
+            # (!!float abc, !!seq {a: 1}, !!timestamp x) breaks that trust.
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise YAMLProblem(f"invalid YAML: this value cannot be read as '{tag}'", node.start_mark,
+                              "remove the tag: sitegen reads plain values by themselves") from None
 
     def construct_ymap(self, node):
         self.flatten_mapping(node)
@@ -144,6 +155,7 @@ def load(text: str, path: str, line_offset: int = 0, env: bool = False):
     loader = loader_class(text)
     loader.line_offset = line_offset
     try:
+        _check_depth(loader_class, text)
         return loader.get_single_data()
     except YAMLProblem as problem:
         line, col = _pos(problem.mark, line_offset)
@@ -172,10 +184,53 @@ def load(text: str, path: str, line_offset: int = 0, env: bool = False):
         raise ContentError(
             [Diagnostic(path, line, col, f"invalid YAML: {problem}", hint=hint)]
         ) from None
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+    except yaml.reader.ReaderError as exc:  # control characters and the like, found before parsing
+        at = exc.position if isinstance(exc.position, int) else 0
+        line, col = text.count("\n", 0, at) + 1 + line_offset, at - text.rfind("\n", 0, at)
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ContentError([Diagnostic(path, line, col, f"invalid YAML: unacceptable character {char}: {exc.reason}",
+                                       hint="delete the character; most editors do not show it")]) from None
+    except yaml.YAMLError as exc:
         raise ContentError([Diagnostic(path, 1 + line_offset, 1, f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
+
+
+# Lists and mappings inside one another. Real content needs a handful of levels; the
+# constructors above recurse a few frames per level (Python's limit is near 200 levels),
+# and libyaml's C composer recurses too and crashes the process near 50,000.
+MAX_YAML_DEPTH = 50
+
+
+def _check_depth(loader_class, text: str) -> None:
+    """Count nesting on libyaml's event stream (its parser keeps an explicit stack, so
+    this pass is safe at any depth) before the composer and constructors recurse.
+    Syntax errors are left to the real load, which reports them the usual way."""
+    # Every level opens on a new line, after a '- ' or '? ' entry, or with '[' or '{':
+    # when there are too few of those in all, the text cannot nest too deep.
+    openers = (text.count("\n") + text.count("[") + text.count("{") + 1
+               + sum(text.count(c + after) for c in "-?" for after in " \t\n"))
+    if openers <= MAX_YAML_DEPTH:
+        return
+    parser = loader_class(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise YAMLProblem(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings "
+                                      "inside one another)", event.start_mark,
+                                      "flatten the data: content needs only a few levels")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        parser.dispose()
 
 
 _OPENERS = {"parsing a flow sequence": "'['", "parsing a flow mapping": "'{'",
@@ -201,3 +256,14 @@ def _construct_timestamp(loader, node):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _construct_int(loader, node):
+    """Keep a number Python will not convert (over 4,300 digits) as text, like an impossible date."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)

@@ -125,7 +125,7 @@ def test_unhashable_key():
 
 
 def test_control_character():
-    assert error("a: \x07\n").startswith("f.yml:1:1: error: invalid YAML: unacceptable character #x0007")
+    assert error("a: \x07\n").startswith("f.yml:1:4: error: invalid YAML: unacceptable character #x0007")
 
 
 def test_env_only_with_env_flag(monkeypatch):
