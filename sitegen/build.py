@@ -56,14 +56,9 @@ def build_date() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _shown(config: SiteConfig, path: Path) -> str:
-    """A path as an editor knows it: relative to the project when inside it."""
-    return (path.relative_to(config.root) if path.is_relative_to(config.root) else path).as_posix()
-
-
 def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock):
     if not config.docs_dir.is_dir():
-        raise UsageError(f"the docs_dir '{_shown(config, config.docs_dir)}' does not exist; create it, or set docs_dir in "
+        raise UsageError(f"the docs_dir '{config.shown(config.docs_dir)}' does not exist; create it, or set docs_dir in "
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
     loaded = load_content(config, report)
@@ -164,7 +159,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     # A usage problem (exit 2) is reported before content problems, and before any work.
     output.check_site_dir(config.site_dir, config.docs_dir, config.root)
     if not config.templates_dir.is_dir():
-        raise UsageError(f"the templates folder '{_shown(config, config.templates_dir)}' does not exist; set theme.custom_dir in "
+        raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)
     cache = BuildCache(config, salt) if use_cache else None

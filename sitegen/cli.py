@@ -116,7 +116,7 @@ def new_sheet(config_file: str, title: str, sheet_id: str | None) -> None:
         from .scaffold import new_sheet as make
         config = _load(config_file)
         path = make(config, title, sheet_id)
-        click.echo(f"created {path.relative_to(config.root).as_posix()}; next: fill in its facts, "
+        click.echo(f"created {config.shown(path)}; next: fill in its facts, "
                    f"then run 'sitegen check'", err=True)
     _run(action)
 
@@ -137,7 +137,7 @@ def import_(config_file: str, files: tuple[Path, ...], source_id: str | None, ki
         for path in files:
             imported = import_file(path, config.docs_dir / "sources", source_id=source_id, kind=kind,
                                    language=language, display_root=config.root)
-            click.echo(f"imported {imported.id}: {imported.txt_path.relative_to(config.root).as_posix()} "
+            click.echo(f"imported {imported.id}: {config.shown(imported.txt_path)} "
                        f"and {imported.yml_path.name}; check its .yml, then cite it as [@{imported.id}]", err=True)
     _run(action)
 

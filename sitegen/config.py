@@ -52,6 +52,10 @@ class SiteConfig:
     cname: str = ""                 # custom domain written to CNAME on deploy
     cache_dir: Path = Path(".sitegen-cache")  # on-disk render cache (absolute after loading)
 
+    def shown(self, path: Path) -> str:
+        """A path as an editor knows it: relative to the project when inside it."""
+        return (path.relative_to(self.root) if path.is_relative_to(self.root) else path).as_posix()
+
     def with_options(self, **changes: Any) -> "SiteConfig":
         return dataclasses.replace(self, **changes)
 

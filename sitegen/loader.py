@@ -65,7 +65,7 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
         return True
 
     for rel, path in files:
-        shown = _show(config, path)
+        shown = config.shown(path)
         parts = rel.split("/")
         stem, suffix = os.path.splitext(parts[-1])
         unusable = _unusable_name(parts)
@@ -77,7 +77,7 @@ def load_content(config: SiteConfig, report: Collector) -> Loaded:
         if parts[0] == "sheets" and suffix == ".md":
             if len(parts) != 2:
                 report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
-                             f"move it to {_show(config, docs / 'sheets' / parts[-1])}")
+                             f"move it to {config.shown(docs / 'sheets' / parts[-1])}")
             elif not ID_RE.match(stem):
                 bad_names.append((stem, shown, "sheet", f"sheets/{stem}/"))
             elif claim(f"sheets/{stem}/", shown):
@@ -242,13 +242,6 @@ def _difference(url: str, other: str) -> str:
     return "the two names differ only in case and Unicode normalisation"
 
 
-def _show(config: SiteConfig, path: Path) -> str:
-    try:
-        return path.relative_to(config.root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 class _Reader:
     """Reads files safely and remembers their bytes for cache keys."""
 
@@ -278,7 +271,7 @@ class _Reader:
         """Refuse symlinks that leave docs_dir, and loops."""
         if not path.is_symlink():
             return True
-        shown = _show(self.config, path)
+        shown = self.config.shown(path)
         try:
             target = path.resolve(strict=True)
         except (OSError, RuntimeError):

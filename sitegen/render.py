@@ -212,10 +212,7 @@ class Renderer:
         path = Path(name)
         if not path.is_absolute():
             path = self.config.templates_dir / name
-        try:
-            return path.relative_to(self.config.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return self.config.shown(path)
 
 
 def _base_path(site_url: str) -> str:

@@ -55,7 +55,7 @@ def new_sheet(config: SiteConfig, title: str, sheet_id: str | None = None) -> Pa
                          "hyphens, or pass --id")
     path = config.docs_dir / "sheets" / f"{sheet_id}.md"
     if path.exists():
-        raise UsageError(f"'{path.relative_to(config.root).as_posix()}' already exists; choose another --id")
+        raise UsageError(f"'{config.shown(path)}' already exists; choose another --id")
     today = build_date()
     review = today.replace(year=today.year + 1) if not (today.month == 2 and today.day == 29) else today.replace(day=28, year=today.year + 1)
     path.parent.mkdir(parents=True, exist_ok=True)

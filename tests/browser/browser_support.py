@@ -24,11 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 RECORD_KINDS = ("sheets", "sources", "topics", "entities")
 
 
-def in_ci() -> bool:
-    """CI sets CI (GitHub: CI=true); there a missing tool is a failure, not a skip."""
-    return os.environ.get("CI", "") not in ("", "0", "false")
-
-
 # --- building -----------------------------------------------------------------
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .browser_support import REPO, in_ci
+from conftest import in_ci
+
+from .browser_support import REPO
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from .browser_support import REPO, in_ci
+from conftest import in_ci
+
+from .browser_support import REPO
 
 pytestmark = pytest.mark.browser
 
