@@ -22,8 +22,9 @@ from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
 from .loader import load_content
 from .markup import MarkdownBodies, MarkdownRenderer
-from .render import Renderer, page_jobs, page_key, render_pages, url_of
+from .render import PageJob, Renderer, page_jobs, render_pages, url_of
 from .resolve import Site, resolve
+from .session import Session
 
 
 @dataclass
@@ -56,14 +57,14 @@ def build_date() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock):
+def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: Session | None = None):
     if not config.docs_dir.is_dir():
         raise UsageError(f"the docs_dir '{config.shown(config.docs_dir)}' does not exist; create it, or set docs_dir in "
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
-    loaded = load_content(config, report)
+    loaded = load_content(config, report, session)
     clock.lap("load")
-    site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date())
+    site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session)
     clock.lap("resolve")
     report.raise_if_errors(strict=config.strict)
     return loaded, site, report.warnings
@@ -77,38 +78,79 @@ def check(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
 
 
 @dataclass
-class Rendered:
-    page_keys: dict[str, str]           # output path -> key of its context, for the next build
-    reused: int                         # pages taken unchanged from the previous build
-    files: int                          # files written or linked
+class Plan:
+    """Which pages a build must render, and which it can take from the previous build."""
+
+    renderer: Renderer
+    keys: dict[str, str]                # output path -> key of the page's inputs, for the next build
+    reused: dict[str, Path]             # output path -> the previous build's file, unchanged
+    pending: list[PageJob]              # pages to render
 
 
-def render_site(site: Site, config: SiteConfig, staging: Path, cache: BuildCache | None = None,
-                salt: str = "", jobs: int = 1) -> Rendered:
-    """Write every output file except the search index into ``staging``; pages whose
-    context is unchanged are linked from the previous build instead of rendered."""
-    renderer = Renderer(site, config, MarkdownBodies(MarkdownRenderer(config.markdown_extensions), cache))
-    keys: dict[str, str] = {}
-    reused = 0
-    pending = []
+def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, salt: str, session: Session) -> Plan:
+    if session.markdown is None:
+        session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
+    renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), session)
+    plan = Plan(renderer, {}, {}, [])
     for job in page_jobs(site, renderer.views, config):
-        context = renderer.context(job)
-        keys[job.path] = key = page_key(salt, job, context)
+        plan.keys[job.path] = key = renderer.key(job, salt)
         previous = cache.reusable(job.path, key) if cache else None
         if previous is not None:
-            output.link_or_copy(previous, staging, job.path)
-            reused += 1
+            plan.reused[job.path] = previous
         else:
-            pending.append((job, context))
-    render_pages(renderer, pending, jobs, staging)
-    others = {"feed.xml": feeds.atom_feed(renderer.views, config), "robots.txt": feeds.robots(config),
-              **feeds.data_exports(renderer.views)}
-    sitemap = feeds.sitemap([url_of(path) for path in keys if path.endswith("index.html")], config)
+            plan.pending.append(job)
+    return plan
+
+
+def other_outputs(plan: Plan, config: SiteConfig) -> dict[str, bytes]:
+    """The feed, robots.txt, the JSON exports and the sitemap."""
+    views = plan.renderer.views
+    others = {"feed.xml": feeds.atom_feed(views, config), "robots.txt": feeds.robots(config),
+              **feeds.data_exports(views)}
+    sitemap = feeds.sitemap([url_of(path) for path in plan.keys if path.endswith("index.html")], config)
     if sitemap:
         others["sitemap.xml"] = sitemap
+    return others
+
+
+def render_site(plan: Plan, config: SiteConfig, staging: Path, copies: dict[str, Path], jobs: int = 1) -> list[str]:
+    """Write every output file except the search index into ``staging``: unchanged pages
+    linked from the previous build, the others rendered. Returns the files that are not pages."""
+    for path, previous in plan.reused.items():
+        output.link_or_copy(previous, staging, path)
+    render_pages(plan.renderer, plan.pending, jobs, staging)
+    others = other_outputs(plan, config)
     for path, data in others.items():
         output.write_file(staging, path, data)
-    return Rendered(keys, reused, len(keys) + len(others))
+    for path, source in copies.items():
+        output.copy_file(staging, path, source)
+    return sorted([*others, *copies])
+
+
+IN_PLACE_MAX = 200  # pages: a bigger change is built in a fresh folder and swapped in
+
+
+def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: BuildCache) -> list[str]:
+    """Rewrite, in site_dir itself, only the files that changed (``sitegen serve``'s private folder).
+
+    Everything is rendered before the first byte is written, so a template error
+    leaves the site as it was; each file is replaced by a rename. Pages and files
+    the previous build wrote and this one does not are removed.
+    """
+    site_dir = config.site_dir
+    new = {job.path: plan.renderer.render(job) for job in plan.pending}
+    others = other_outputs(plan, config)
+    cache.forget()  # from here until the new manifest is saved, the old one would describe the wrong site
+    for path, data in new.items():
+        output.replace_file(site_dir, path, data)
+    for path, data in others.items():
+        output.replace_file(site_dir, path, data, only_if_changed=True)
+    for path, source in copies.items():
+        output.replace_file(site_dir, path, output.read_asset(source, path), only_if_changed=True)
+    files = sorted([*others, *copies])
+    for path in sorted(set(cache.pages) - set(plan.keys)) + sorted(set(cache.files) - set(files)):
+        output.remove_output(site_dir, path)
+    return files
 
 
 def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
@@ -117,20 +159,25 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
     is not, so an unchanged site is recognised before anything is parsed."""
     parts: list[bytes | str] = [salt, today.isoformat()]
     docs = config.docs_dir
-    for folder, dirs, names in os.walk(docs):
-        dirs.sort()
-        linked = [d for d in dirs if (Path(folder) / d).is_symlink()]  # not walked, but a change
-        for name in sorted(names + linked):
-            path = Path(folder) / name
-            parts.append(path.relative_to(docs).as_posix())
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        for entry in entries:
+            parts.append(prefix + entry.name)
             try:
-                real = path.resolve(strict=True)
-                if real.is_relative_to(docs) and real.is_file():
-                    parts.append(real.read_bytes())
+                if entry.is_symlink():  # not followed, but where it points is part of the input
+                    real = Path(entry.path).resolve(strict=True)
+                    parts.append(real.read_bytes() if real.is_relative_to(docs) and real.is_file() else str(real))
+                elif entry.is_dir():
+                    walk(entry.path, prefix + entry.name + "/")
                 else:
-                    parts.append(str(real))
+                    with open(entry.path, "rb") as handle:
+                        parts.append(handle.read())
             except (OSError, RuntimeError) as exc:  # broken links, loops: the loader reports them
                 parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
+
+    walk(str(docs), "")
     return digest(*parts)
 
 
@@ -147,12 +194,15 @@ def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]
 
 
 def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None = None,
-          use_cache: bool = True) -> BuildResult:
+          use_cache: bool = True, session: Session | None = None) -> BuildResult:
     """Build the site into ``config.site_dir``; raise a SitegenError on any problem.
 
     With the cache (the default) an unchanged site is left as it is, and only pages
     whose context changed are rendered again; the output is byte-identical either way.
+    A process that builds again and again passes the same ``session`` each time, so
+    that unchanged files are not parsed, checked or converted again.
     """
+    session = session or Session()
     clock = _Clock()
     today = today or build_date()
     jobs = jobs or min(os.cpu_count() or 1, 4)
@@ -162,6 +212,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)
+    session.start(salt)
     cache = BuildCache(config, salt) if use_cache else None
     fingerprint = input_fingerprint(config, salt, today) if cache else ""
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
@@ -170,33 +221,37 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
     clock.lap("fingerprint")
-    loaded, site, warnings = _gather(config, today, clock)
+    loaded, site, warnings = _gather(config, today, clock, session)
     copies = static_files(config, loaded.assets)
-    staging = output.start_staging(config.site_dir)
-    try:
-        rendered = render_site(site, config, staging, cache, salt, jobs)
+    plan = plan_pages(site, config, cache, salt, session)
+    session.keep_sheets(site.links)
+    if (session.update_in_place and cache and not config.search and len(plan.pending) <= IN_PLACE_MAX
+            and cache.describes_site()):
+        files = update_site(plan, config, copies, cache)
         clock.lap("render")
-        for path, source in copies.items():
-            output.copy_file(staging, path, source)
-        clock.lap("write")
-        if config.search:
-            index_search(staging)
-            clock.lap("search")
-        if cache:
-            cache.forget()  # until the swap is done, the manifest would describe the wrong site
-        output.swap_into_place(staging, config.site_dir)
-        clock.lap("swap")
-    except BaseException:
-        output.discard_staging(staging)
-        raise
+    else:
+        staging = output.start_staging(config.site_dir)
+        try:
+            files = render_site(plan, config, staging, copies, jobs)
+            clock.lap("render")
+            if config.search:
+                index_search(staging)
+                clock.lap("search")
+            if cache:
+                cache.forget()  # until the swap is done, the manifest would describe the wrong site
+            output.swap_into_place(staging, config.site_dir)
+            clock.lap("swap")
+        except BaseException:
+            output.discard_staging(staging)
+            raise
     # An input saved while this build ran is not in its output: record nothing, so the
     # next build renders again instead of trusting a fingerprint of older bytes.
     if cache and input_fingerprint(config, salt, today) == fingerprint:
-        cache.save(fingerprint, rendered.page_keys,
-                   [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings])
+        cache.save(fingerprint, plan.keys, [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings],
+                   files)
         clock.lap("cache")
-    return BuildResult(site, warnings, pages=len(rendered.page_keys), files=rendered.files + len(copies),
-                       rendered=len(rendered.page_keys) - rendered.reused, timings=clock.timings)
+    return BuildResult(site, warnings, pages=len(plan.keys), files=len(plan.keys) + len(files),
+                       rendered=len(plan.pending), timings=clock.timings)
 
 
 def index_search(folder: Path) -> None:

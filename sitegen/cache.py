@@ -84,6 +84,7 @@ class BuildCache:
         self.manifest_path = self.folder / f"pages-{site_key}.json"
         self.fingerprint = ""
         self.pages: dict[str, list] = {}
+        self.files: list[str] = []          # the other files the build wrote (feeds, exports, assets)
         self.warnings: list[list] = []
         self._load()
 
@@ -98,10 +99,11 @@ class BuildCache:
             self.pages = {k: v for k, v in body["pages"].items()
                           if isinstance(v, list) and len(v) == 2 and isinstance(v[1], list)}
             self.warnings = body.get("warnings", [])
+            self.files = [f for f in body.get("files", []) if isinstance(f, str)]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.fingerprint, self.pages, self.warnings = "", {}, []
+            self.fingerprint, self.pages, self.warnings, self.files = "", {}, [], []
 
-    def save(self, fingerprint: str, page_keys: dict[str, str], warnings: list[list]) -> None:
+    def save(self, fingerprint: str, page_keys: dict[str, str], warnings: list[list], files: list[str] = ()) -> None:
         """Record what the site on disk now holds (call after the swap)."""
         site = self.config.site_dir
         pages = {}
@@ -109,7 +111,8 @@ class BuildCache:
             sig = _signature(site / path)
             if sig:
                 pages[path] = [key, sig]
-        body = {"salt": self.salt, "fingerprint": fingerprint, "pages": pages, "warnings": warnings}
+        body = {"salt": self.salt, "fingerprint": fingerprint, "pages": pages, "warnings": warnings,
+                "files": list(files)}
         data = {"check": digest(json.dumps(body, sort_keys=True)), "body": body}
         self._write_atomically(self.manifest_path, json.dumps(data, sort_keys=True).encode("utf-8"))
 
@@ -122,10 +125,12 @@ class BuildCache:
 
     def up_to_date(self, fingerprint: str) -> bool:
         """True when the site on disk is exactly what this fingerprint builds."""
-        if not fingerprint or fingerprint != self.fingerprint or not self.pages:
-            return False
+        return bool(fingerprint) and fingerprint == self.fingerprint and self.describes_site()
+
+    def describes_site(self) -> bool:
+        """True when every page on disk is the one the manifest recorded (and the folder is sitegen's)."""
         site = self.config.site_dir
-        return all(_signature(site / path) == sig for path, (_, sig) in self.pages.items())
+        return bool(self.pages) and all(_signature(site / path) == sig for path, (_, sig) in self.pages.items())
 
     def reusable(self, path: str, key: str) -> Path | None:
         """The previous build's file for this page, if its context key is unchanged and the file is untouched."""

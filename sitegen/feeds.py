@@ -8,16 +8,19 @@ sheets' ``as_of`` dates, so identical content gives identical bytes.
 from __future__ import annotations
 
 import json
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from .config import SiteConfig
 from .views import Views, absolute
 
 
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_text(text: str) -> str:
     """Escape for XML and drop characters XML 1.0 cannot carry."""
-    cleaned = "".join(c for c in text if c in "\t\n\r" or (ord(c) >= 0x20 and ord(c) not in (0xFFFE, 0xFFFF)))
-    return escape(cleaned)
+    return escape(_NOT_XML.sub("", text))
 
 
 def atom_feed(views: Views, config: SiteConfig) -> bytes:
@@ -69,11 +72,14 @@ def robots(config: SiteConfig) -> bytes:
     return text.encode("utf-8")
 
 
-def _dump(name: str, records: list[dict]) -> bytes:
+def _dump(name: str, lines: list[str]) -> bytes:
     """``{"version": 1, name: [...]}`` with one record per line: readable in a diff,
     and written by json's C encoder (an indented dump takes its slow Python path)."""
-    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for r in records]
     return (f'{{"version":1,"{name}":[\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _citation(note: dict) -> dict:
@@ -83,26 +89,41 @@ def _citation(note: dict) -> dict:
             "page": source["url"] + (("#" + note["href"].split("#", 1)[1]) if "#" in note["href"] else "")}
 
 
+def _sheet_records(view) -> tuple[str, list[str]]:
+    """One sheet's line of sheets.json and its lines of facts.json."""
+    sheet = _line({
+        "id": view["id"], "url": view["url"], "title": view["title"], "summary": view["summary"],
+        "as_of": view["as_of"], "review_by": view["review_by"] or None, "stale": view["stale"],
+        "topics": [t["id"] for t in view["topics"]], "entities": [e["id"] for e in view["entities"]],
+        "countries": view["countries"], "related": [r["id"] for r in view["related"]],
+        "sources": [s["id"] for s in view["sources"]],
+    })
+    facts = []
+    for kind, items in (("key_fact", view["key_facts"]), ("figure", view["figures"]), ("event", view["timeline"])):
+        for index, item in enumerate(items):
+            fact = {"sheet": view["id"], "kind": kind, "index": index, "citation": _citation(item["note"])}
+            if kind == "figure":
+                fact.update(label=item["label"], value=item["value"])
+            else:
+                fact["text"] = item["text"]
+            if kind == "event":
+                fact["date"] = item["date"]
+            facts.append(_line(fact))
+    return sheet, facts
+
+
 def data_exports(views: Views) -> dict[str, bytes]:
-    """/data/sheets.json (every sheet) and /data/facts.json (every fact with its citation)."""
+    """/data/sheets.json (every sheet) and /data/facts.json (every fact with its citation).
+
+    A sheet's lines are kept with its view in the session, so a rebuild encodes
+    only the sheets whose view changed."""
+    memo = views.session.exports
     sheets, facts = [], []
     for sheet in sorted(views.site.sheets, key=lambda s: s.id):
         view = views.sheet(sheet)
-        sheets.append({
-            "id": view["id"], "url": view["url"], "title": view["title"], "summary": view["summary"],
-            "as_of": view["as_of"], "review_by": view["review_by"] or None, "stale": view["stale"],
-            "topics": [t["id"] for t in view["topics"]], "entities": [e["id"] for e in view["entities"]],
-            "countries": view["countries"], "related": [r["id"] for r in view["related"]],
-            "sources": [s["id"] for s in view["sources"]],
-        })
-        for kind, items in (("key_fact", view["key_facts"]), ("figure", view["figures"]), ("event", view["timeline"])):
-            for index, item in enumerate(items):
-                fact = {"sheet": view["id"], "kind": kind, "index": index, "citation": _citation(item["note"])}
-                if kind == "figure":
-                    fact.update(label=item["label"], value=item["value"])
-                else:
-                    fact["text"] = item["text"]
-                if kind == "event":
-                    fact["date"] = item["date"]
-                facts.append(fact)
+        entry = memo.get(sheet.id)
+        if entry is None or entry[0] is not view:
+            entry = memo[sheet.id] = (view, *_sheet_records(view))
+        sheets.append(entry[1])
+        facts.extend(entry[2])
     return {"data/sheets.json": _dump("sheets", sheets), "data/facts.json": _dump("facts", facts)}

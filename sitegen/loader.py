@@ -13,11 +13,13 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from . import frontmatter, markup, schema, yamlload
 from .config import SiteConfig
 from .errors import Collector, ContentError
 from .model import ID_RE, Content, Page, Sheet, Source
+from .session import Session
 from .yamlload import YMap
 
 # First URL segments the engine itself writes; a plain page may not take them.
@@ -36,10 +38,11 @@ class Loaded:
     inputs: dict[str, bytes] = field(default_factory=dict)   # relpath -> raw bytes, for hashing
 
 
-def load_content(config: SiteConfig, report: Collector) -> Loaded:
-    """Read everything under docs_dir; problems go to ``report``."""
+def load_content(config: SiteConfig, report: Collector, session: Session | None = None) -> Loaded:
+    """Read everything under docs_dir; problems go to ``report``. With a session,
+    files whose bytes are unchanged since its last build are not parsed again."""
     docs = config.docs_dir
-    reader = _Reader(config, report)
+    reader = _Reader(config, report, session.parsed if session else None)
     files = reader.walk()
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
@@ -245,10 +248,34 @@ def _difference(url: str, other: str) -> str:
 class _Reader:
     """Reads files safely and remembers their bytes for cache keys."""
 
-    def __init__(self, config: SiteConfig, report: Collector):
+    def __init__(self, config: SiteConfig, report: Collector, memo: dict | None = None):
         self.config, self.report = config, report
         self.inputs: dict[str, bytes] = {}
         self.failed: set[Path] = set()
+        self.memo = memo
+
+    def _parsed(self, kind: str, path: Path, shown: str, parse: Callable[[bytes], Any]):
+        """``parse(raw)`` of the file's bytes, with the problems it reports. The result
+        and the problems are remembered with the bytes, and replayed when they recur."""
+        raw = self.read_bytes(path, shown)
+        if raw is None:
+            return None
+        entry = self.memo.get((kind, shown)) if self.memo is not None else None
+        if entry is None or entry[0] != raw:
+            outer, self.report = self.report, Collector()
+            self.failed.discard(path)
+            try:
+                result = parse(raw)
+            finally:
+                problems, self.report = self.report.items, outer
+            entry = (raw, result, problems, path in self.failed)
+            if self.memo is not None:
+                self.memo[(kind, shown)] = entry
+        _, result, problems, failed = entry
+        self.report.extend(problems)
+        if failed:
+            self.failed.add(path)
+        return result
 
     def ok(self, path: Path) -> bool:
         return path not in self.failed
@@ -315,16 +342,18 @@ class _Reader:
             return None
         return text.removeprefix("\ufeff")
 
-    def text(self, path: Path, shown: str) -> str | None:
-        raw = self.read_bytes(path, shown)
-        text = self.decode(raw, shown) if raw is not None else None
+    def _text(self, raw: bytes, path: Path, shown: str) -> str | None:
+        text = self.decode(raw, shown)
         if text is None:
             self.failed.add(path)
             return None
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def yaml_file(self, path: Path, shown: str):
-        text = self.text(path, shown)
+        return self._parsed("yaml", path, shown, lambda raw: self._yaml(raw, path, shown))
+
+    def _yaml(self, raw: bytes, path: Path, shown: str):
+        text = self._text(raw, path, shown)
         if text is None:
             return None
         try:
@@ -334,8 +363,8 @@ class _Reader:
             self.report.extend(exc.diagnostics)
             return None
 
-    def _front(self, path: Path, shown: str, required: bool):
-        text = self.text(path, shown)
+    def _front(self, raw: bytes, path: Path, shown: str, required: bool):
+        text = self._text(raw, path, shown)
         if text is None:
             return None
         try:
@@ -369,7 +398,10 @@ class _Reader:
             self.report.error(shown, parts.body_line + problem.line - 1, problem.col, problem.message, problem.hint)
 
     def sheet(self, sheet_id: str, path: Path, shown: str) -> Sheet | None:
-        loaded = self._front(path, shown, required=True)
+        return self._parsed("sheet", path, shown, lambda raw: self._sheet(raw, sheet_id, path, shown))
+
+    def _sheet(self, raw: bytes, sheet_id: str, path: Path, shown: str) -> Sheet | None:
+        loaded = self._front(raw, path, shown, required=True)
         if loaded is None:
             return None
         data, parts = loaded
@@ -377,7 +409,10 @@ class _Reader:
         return schema.sheet_from_yaml(sheet_id, shown, data, parts.body, parts.body_line, self.report)
 
     def page(self, slug: str, path: Path, shown: str) -> Page | None:
-        loaded = self._front(path, shown, required=False)
+        return self._parsed(f"page {slug}", path, shown, lambda raw: self._page(raw, slug, path, shown))
+
+    def _page(self, raw: bytes, slug: str, path: Path, shown: str) -> Page | None:
+        loaded = self._front(raw, path, shown, required=False)
         if loaded is None:
             return None
         data, parts = loaded

@@ -317,6 +317,51 @@ def _swap_failed(staging: Path, site_dir: Path, e: OSError, kept: str) -> Output
     )
 
 
+def replace_file(root: Path, relpath: str, data: bytes, only_if_changed: bool = False) -> None:
+    """Replace one file of a live site by a rename, so a reader sees the old bytes or the new.
+
+    Used only to update ``sitegen serve``'s private folder in place; a real build
+    always writes a fresh folder and swaps it in.
+    """
+    path = safe_path(root, relpath)
+    if only_if_changed:
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+    temp = path.with_name(f".{path.name}.sitegen-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except OSError as e:
+        raise OutputError(f"could not write '{relpath}': {e.strerror}; build again once the problem is fixed") from e
+
+
+def read_asset(source: Path, relpath: str) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError:
+        raise OutputError(f"'{source}' disappeared while the site was being built; build again") from None
+
+
+def remove_output(root: Path, relpath: str) -> None:
+    """Remove a file an earlier build wrote, and the folders it leaves empty."""
+    path = safe_path(root, relpath)
+    try:
+        path.unlink()
+    except OSError:
+        return
+    folder = path.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+        folder = folder.parent
+
+
 def _remove(path: Path) -> None:
     """Delete the replaced site; failures only leave a leftover that the next build removes."""
     if os.path.islink(path) or not os.path.isdir(path):

@@ -134,6 +134,7 @@ class SourceText:
         self.normalized = normalize(text)
         self._starts = self._ends = None  # built on the first hit only
         self._words = None  # built on the first closest() only
+        self._located: dict[str, tuple[int, int] | None] = {}  # quote -> span: a sheet edit re-checks few
 
     def _span(self, i: int, n: int) -> tuple[int, int]:
         if self._starts is None:
@@ -160,13 +161,17 @@ class SourceText:
         that cuts through a ligature or composed character; the latter is still
         returned when nothing better exists, so ``locate`` agrees with ``in``.
         """
+        if quote in self._located:
+            return self._located[quote]
         q = normalize(quote)
         first = None
         for i in self._find(q, 1):
             span = self._span(i, len(q))
             if self._aligned(i, len(q)):
-                return span
+                first = span
+                break
             first = first or span
+        self._located[quote] = first
         return first
 
     def locate_all(self, quote: str) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import threading
@@ -25,6 +26,7 @@ from .errors import ContentError, Diagnostic
 from .output import write_file
 from .markup import MarkdownBodies
 from .resolve import Site
+from .session import Session
 from .views import Views, absolute, cache_repr
 
 
@@ -36,6 +38,11 @@ class PageJob:
     template: str
     context: Callable[[], dict]
     title: str
+    # What the context is made from, when that is much smaller than the context itself
+    # (a sheet page is made from the sheet's view, whose digest is memoised): the page's
+    # cache key is taken from these, and the context is built only if the page is rendered.
+    # Without it, the key is taken from the context.
+    inputs: Callable[[], list] | None = None
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -90,33 +97,43 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     cards = lambda ids: [views.sheet_card(i) for i in ids if i in site.links]  # noqa: E731
 
     def home():
-        figures = [dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"]]
+        figures = (dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"])
         return {"page": views.page(content.pages.get("")), "newest": cards(published_ids[:6]),
                 "reviewed": cards(sorted(published_ids, key=lambda i: _review_order(site, i))[:6]),
-                "figures": figures[:6], "topics": _topic_list(site, views), "sheet_count": len(sheets),
-                "source_count": len(content.sources)}
+                "figures": list(itertools.islice(figures, 6)), "topics": _topic_list(site, views),
+                "sheet_count": len(sheets), "source_count": len(content.sources)}
 
     yield PageJob("index.html", "home.html", home, config.site_name)
     yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))}, "All fact sheets")
     for sheet in sorted(sheets, key=lambda s: s.id):
-        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html", lambda s=sheet: {"sheet": views.sheet(s)}, sheet.title)
+        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html", lambda s=sheet: {"sheet": views.sheet(s)}, sheet.title,
+                      inputs=lambda s=sheet: [views.sheet(s)])
     yield PageJob("sources/index.html", "sources.html",
                   lambda: {"sources": [dict(views.source_ref(s), cited_by=len(site.cited_by.get(s.id, [])))
                                        for s in sorted(content.sources.values(), key=lambda s: (str(s.published), s.id), reverse=True)]},
                   "Sources")
     for source in sorted(content.sources.values(), key=lambda s: s.id):
-        yield PageJob(f"sources/{source.id}/index.html", "source.html", lambda s=source: {"source": views.source(s)}, source.title)
+        yield PageJob(f"sources/{source.id}/index.html", "source.html", lambda s=source: {"source": views.source(s)},
+                      source.title, inputs=lambda s=source: views.source_inputs(s))
     yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
+    def about(ids: list[str]) -> list:  # what _facts_about makes its lists from
+        return [views.facts_of(content.sheets[i]) for i in ids if i in site.links]
+
     for topic in sorted(content.topics.values(), key=lambda t: t.id):
+        ids = site.by_topic.get(topic.id, [])
         yield PageJob(f"topics/{topic.id}/index.html", "topic.html",
-                      lambda t=topic: {"topic": dict(views.topic_ref(t.id), description=t.description),
-                                       **_facts_about(site, views, site.by_topic.get(t.id, []))}, topic.name)
+                      lambda t=topic, ids=ids: {"topic": dict(views.topic_ref(t.id), description=t.description),
+                                                **_facts_about(site, views, ids)}, topic.name,
+                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, about(ids)])
     yield PageJob("entities/index.html", "entities.html", lambda: {"entities": _entity_list(site, views)}, "People and organisations")
     for entity in sorted(content.entities.values(), key=lambda e: e.id):
+        ids = site.by_entity.get(entity.id, [])
         yield PageJob(f"entities/{entity.id}/index.html", "entity.html",
-                      lambda e=entity: {"entity": {**views.entity_ref(e.id), "role": e.role, "organization": e.organization,
-                                                   "country": e.country, "aliases": list(e.aliases)},
-                                        **_facts_about(site, views, site.by_entity.get(e.id, []))}, entity.name)
+                      lambda e=entity, ids=ids: {"entity": {**views.entity_ref(e.id), "role": e.role,
+                                                            "organization": e.organization, "country": e.country,
+                                                            "aliases": list(e.aliases)},
+                                                 **_facts_about(site, views, ids)}, entity.name,
+                      inputs=lambda e=entity, ids=ids: [repr(e), about(ids)])
     yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline")
     yield PageJob("figures/index.html", "figures.html", lambda: {"figures": _figures(site, views)}, "Figures")
     yield PageJob("search/index.html", "search.html", lambda: {}, "Search")
@@ -168,20 +185,33 @@ def _figures(site: Site, views: Views) -> list[dict]:
 class Renderer:
     """Turns page jobs into bytes with one Jinja environment."""
 
-    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies):
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, session: Session | None = None):
         self.site, self.config, self.markdown = site, config, markdown
-        self.env = make_environment(config.templates_dir)
-        self.views = Views(site, config, markdown)
+        if session is None or session.environment is None:  # templates and settings are in the session's salt
+            self.env = make_environment(config.templates_dir)
+            if session is not None:
+                session.environment = self.env
+        else:
+            self.env = session.environment
+        self.views = Views(site, config, markdown, session)
         # Search is the header's form (a GET to search/), so it is not repeated here.
         self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
                     ("Topics", "topics/"), ("People", "entities/"), ("Sources", "sources/")]
         self.pages_nav = [(p.title, f"{slug}/") for slug, p in sorted(site.content.pages.items()) if slug]
 
+    def key(self, job: PageJob, salt: str) -> str:
+        """The page's cache key. What every page shows besides its own values is made
+        from the settings (in the salt), the navigation and the page's path and title."""
+        own = job.inputs() if job.inputs is not None else job.context()
+        data = json.dumps([job.template, job.path, job.title, self.pages_nav, own],
+                          sort_keys=True, ensure_ascii=False, default=cache_repr)
+        return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
+
     def render(self, job: PageJob) -> bytes:
         return self.render_context(job, self.context(job))
 
     def context(self, job: PageJob) -> dict:
-        """Everything the template sees: the page's own values and the site-wide ones."""
+        """Everything the template sees: the site-wide values and the page's own."""
         base = {
             "site": {"name": self.config.site_name, "description": self.config.site_description,
                      "author": self.config.site_author, "copyright": self.config.copyright,
@@ -230,32 +260,26 @@ def _template_line(exc: Exception) -> int:
     return 1
 
 
-def page_key(salt: str, job: PageJob, context: dict) -> str:
-    """A page's output is a function of its template set (in the salt) and its context."""
-    data = json.dumps([job.template, context], sort_keys=True, ensure_ascii=False, default=cache_repr)
-    return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
-
-
 _PENDING: tuple["Renderer", list, Path] | None = None
 PARALLEL_THRESHOLD = 48  # pages; below it a worker pool costs more than it saves
 
 
 def _render_chunk(bounds: tuple[int, int]) -> int:
     renderer, pending, staging = _PENDING
-    for job, context in pending[bounds[0]:bounds[1]]:
-        write_file(staging, job.path, renderer.render_context(job, context))
+    for job in pending[bounds[0]:bounds[1]]:
+        write_file(staging, job.path, renderer.render(job))
     return bounds[1] - bounds[0]
 
 
-def render_pages(renderer: "Renderer", pending: list[tuple[PageJob, dict]], jobs: int, staging: Path) -> None:
+def render_pages(renderer: "Renderer", pending: list[PageJob], jobs: int, staging: Path) -> None:
     """Render pages straight into the staging folder, on several cores when there are
     many. Each page depends only on its own context, so the bytes are the same
     whatever the split, and no page is held in memory longer than it takes to write."""
     global _PENDING
     can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     if jobs <= 1 or len(pending) < PARALLEL_THRESHOLD or not can_fork:
-        for job, context in pending:
-            write_file(staging, job.path, renderer.render_context(job, context))
+        for job in pending:
+            write_file(staging, job.path, renderer.render(job))
         return
     step = max(1, len(pending) // (jobs * 8))
     chunks = [(i, min(i + step, len(pending))) for i in range(0, len(pending), step)]

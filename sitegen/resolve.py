@@ -15,9 +15,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .errors import Collector, did_you_mean
+from .errors import ERROR, Collector, did_you_mean
 from .model import Content, Pos, Sheet, Source
 from .quotes import SourceText, normalize
+from .session import Session
 
 # [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).
 INLINE_CITE_RE = re.compile(r"\[@([^\s\]\"“]*)(?:\s+[\"“]([^\"”\n]*)[\"”])?\s*\]")
@@ -122,100 +123,57 @@ def inline_citations(sheet: Sheet) -> list[tuple[str, str | None, Pos]]:
     return found
 
 
-def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date) -> Site:
-    """Check every reference of every sheet, and build the indexes the pages use."""
-    texts: dict[str, SourceText] = {}
-    passages: dict[str, dict[str, Passage]] = defaultdict(dict)
+@dataclass
+class _SheetResult:
+    """What checking one sheet contributes to the site, replayed as is while its inputs are unchanged."""
+
+    links: SheetLinks
+    topics: list[str]
+    entities: list[str]
+    cited: list[str]                            # ids of the sources it cites
+    passages: list[tuple[str, Passage]]         # (source id, located quote), in the order found
+    problems: list                              # its diagnostics
+
+
+def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date,
+            session: Session | None = None) -> Site:
+    """Check every reference of every sheet, and build the indexes the pages use.
+
+    A session keeps each sheet's result (with the inputs it was made from),
+    stored texts with the quotes found in them, and each body's inline citations
+    from one build to the next.
+    """
+    session = session or Session()
     sheets = [s for s in content.sheets.values() if drafts or s.status == "published"]
     included = {s.id for s in sheets}
     links: dict[str, SheetLinks] = {}
+    passages: dict[str, dict[str, Passage]] = defaultdict(dict)
     cited_by: dict[str, set[str]] = defaultdict(set)
     by_topic: dict[str, list[str]] = defaultdict(list)
     by_entity: dict[str, list[str]] = defaultdict(list)
-
-    def check_cite(sheet: Sheet, sheet_links: SheetLinks, source_id: str, quote: str | None,
-                   pos: Pos, quote_pos: Pos | None) -> None:
-        source = content.sources.get(source_id)
-        if source is None and source_id in content.broken_sources:
-            return  # its own file's problem is reported already
-        if source is None:
-            report.error(pos.path, pos.line, pos.col, f"unknown source '{source_id}'",
-                         did_you_mean(source_id, content.sources) or "add it under sources/ (sitegen import FILE)")
-            return
-        cited_by[source_id].add(sheet.id)
-        anchor = None
-        if quote is not None:
-            where = quote_pos or pos
-            if source.text is None:
-                report.error(where.path, where.line, where.col,
-                             f"quote against source '{source_id}', which has no stored text to check it against",
-                             "cite this source without a quote, or store its text with 'sitegen import'")
-                return
-            if not normalize(quote):
-                report.error(where.path, where.line, where.col, "the quote is empty", "remove it or fill it in")
-                return
-            text = texts.get(source_id) or texts.setdefault(source_id, SourceText(source.text))
-            span = text.locate(quote)
-            if span is None:
-                passage, similarity = text.closest(quote)
-                report.error(where.path, where.line, where.col,
-                             f"quote not found in source '{source_id}' ({source.text_path})",
-                             f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
-                return
-            anchor = anchor_for(quote)
-            passages[source_id].setdefault(anchor, Passage(span[0], span[1], anchor, quote))
-        key = (source_id, normalize(quote) if quote else None)
-        if key not in sheet_links.note_index:
-            note = Note(len(sheet_links.notes) + 1, source, quote, anchor)
-            sheet_links.notes.append(note)
-            sheet_links.note_index[key] = note
-
-    def check_ids(sheet: Sheet, key: str, ids, known, what: str, hint: str) -> list[str]:
-        good = []
-        for index, item in enumerate(ids):
-            if item in known:
-                good.append(item)
-                continue
-            if key in content.broken_vocabularies:
-                continue  # its file could not be read: reported already
-            pos = sheet.pos(f"{key}.{index}")
-            report.error(pos.path, pos.line, pos.col, f"unknown {what} '{item}'", did_you_mean(item, known) or hint)
-        return good
-
+    checked: dict[str, tuple] = {}
     for sheet in sorted(sheets, key=lambda s: s.id):
-        sheet_links = links[sheet.id] = SheetLinks()
-        for topic in check_ids(sheet, "topics", sheet.topics, content.topics, "topic",
-                               "add it to data/topics.yml"):
+        inline = _inline_citations(sheet, session)
+        inputs = _sheet_inputs(sheet, inline, content, included, today)
+        entry = session.resolved.get(sheet.id)
+        if entry is None or entry[0] != inputs:
+            entry = (inputs, _check_sheet(sheet, inline, content, included, today, session))
+            if not any(p.severity == ERROR for p in entry[1].problems):  # hints of errors name other ids
+                checked[sheet.id] = entry
+        else:
+            checked[sheet.id] = entry
+        result = entry[1]
+        report.extend(result.problems)
+        links[sheet.id] = SheetLinks(list(result.links.notes), dict(result.links.note_index), [], result.links.stale)
+        for topic in result.topics:
             by_topic[topic].append(sheet.id)
-        for entity in check_ids(sheet, "entities", sheet.entities, content.entities, "entity",
-                                "add it to data/entities.yml"):
+        for entity in result.entities:
             by_entity[entity].append(sheet.id)
-        for index, other in enumerate(sheet.related):
-            pos = sheet.pos(f"related.{index}")
-            if other == sheet.id:
-                report.error(pos.path, pos.line, pos.col, "a sheet cannot be related to itself", "remove it from 'related'")
-            elif other in content.broken_sheets:
-                pass  # its own file's problem is reported already
-            elif other not in content.sheets:
-                report.error(pos.path, pos.line, pos.col, f"unknown sheet '{other}'",
-                             did_you_mean(other, content.sheets) or "related takes ids of files in sheets/")
-            elif other not in included:
-                report.warning(pos.path, pos.line, pos.col, f"related sheet '{other}' is a draft; the link is left out",
-                               "publish it, or build with --drafts")
-        for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline):
-            check_cite(sheet, sheet_links, item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
-        for source_id, quote, pos in inline_citations(sheet):
-            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", source_id):
-                report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
-                             "write [@source-id] or [@source-id \"verbatim quote\"]")
-                continue
-            check_cite(sheet, sheet_links, source_id, quote, pos, None)
-        if sheet.review_by and sheet.review_by < today:
-            pos = sheet.pos("review_by")
-            report.warning(pos.path, pos.line, pos.col,
-                           f"sheet is past its review date ({sheet.review_by.isoformat()})",
-                           "check its facts against newer sources, then move review_by forward")
-            sheet_links.stale = True
+        for source_id in result.cited:
+            cited_by[source_id].add(sheet.id)
+        for source_id, passage in result.passages:
+            passages[source_id].setdefault(passage.anchor, passage)
+    session.resolved = checked
 
     # related sheets work both ways
     for sheet in sheets:
@@ -227,6 +185,9 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     for sheet_links in links.values():
         sheet_links.related.sort()
 
+    session.keep_texts({s.text for s in content.sources.values() if s.text is not None})
+    current = {(s.path, s.body_line, s.body) for s in content.sheets.values()}
+    session.citations = {k: v for k, v in session.citations.items() if k in current}
     newest_first = sorted(sheets, key=lambda s: (s.as_of, s.id), reverse=True)
     return Site(
         content=content,
@@ -238,3 +199,112 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
         by_entity={k: sorted(v) for k, v in sorted(by_entity.items())},
         today=today,
     )
+
+
+def _inline_citations(sheet: Sheet, session: Session) -> list:
+    key = (sheet.path, sheet.body_line, sheet.body)
+    found = session.citations.get(key)
+    if found is None:
+        found = session.citations[key] = inline_citations(sheet)
+    return found
+
+
+def _sheet_inputs(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date) -> tuple:
+    """Everything :func:`_check_sheet` reads besides the sheet, for the session's memo.
+
+    Sources are compared by value (their stored text included); a hint that names
+    the closest other id is only in an error, and results with errors are not kept.
+    """
+    cited = [item.cite.source for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline)]
+    cited += [source_id for source_id, _, _ in inline]
+    return (sheet, sheet.positions, today,  # positions: a warning names the line of its field
+            tuple((i, content.sources.get(i), i in content.broken_sources) for i in cited),
+            tuple(t in content.topics for t in sheet.topics), tuple(e in content.entities for e in sheet.entities),
+            content.broken_vocabularies,
+            tuple((o, o in content.sheets, o in content.broken_sheets, o in included) for o in sheet.related))
+
+
+def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date,
+                 session: Session) -> _SheetResult:
+    """Check one sheet's ids, citations and quotes; number its notes."""
+    report = Collector()
+    result = _SheetResult(SheetLinks(), [], [], [], [], report.items)
+    sheet_links = result.links
+
+    def check_cite(source_id: str, quote: str | None, pos: Pos, quote_pos: Pos | None) -> None:
+        source = content.sources.get(source_id)
+        if source is None and source_id in content.broken_sources:
+            return  # its own file's problem is reported already
+        if source is None:
+            report.error(pos.path, pos.line, pos.col, f"unknown source '{source_id}'",
+                         did_you_mean(source_id, content.sources) or "add it under sources/ (sitegen import FILE)")
+            return
+        result.cited.append(source_id)
+        anchor = None
+        if quote is not None:
+            where = quote_pos or pos
+            if source.text is None:
+                report.error(where.path, where.line, where.col,
+                             f"quote against source '{source_id}', which has no stored text to check it against",
+                             "cite this source without a quote, or store its text with 'sitegen import'")
+                return
+            if not normalize(quote):
+                report.error(where.path, where.line, where.col, "the quote is empty", "remove it or fill it in")
+                return
+            text = session.source_text(source.text)
+            span = text.locate(quote)
+            if span is None:
+                passage, similarity = text.closest(quote)
+                report.error(where.path, where.line, where.col,
+                             f"quote not found in source '{source_id}' ({source.text_path})",
+                             f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
+                return
+            anchor = anchor_for(quote)
+            result.passages.append((source_id, Passage(span[0], span[1], anchor, quote)))
+        key = (source_id, normalize(quote) if quote else None)
+        if key not in sheet_links.note_index:
+            note = Note(len(sheet_links.notes) + 1, source, quote, anchor)
+            sheet_links.notes.append(note)
+            sheet_links.note_index[key] = note
+
+    def check_ids(key: str, ids, known, what: str, hint: str) -> list[str]:
+        good = []
+        for index, item in enumerate(ids):
+            if item in known:
+                good.append(item)
+                continue
+            if key in content.broken_vocabularies:
+                continue  # its file could not be read: reported already
+            pos = sheet.pos(f"{key}.{index}")
+            report.error(pos.path, pos.line, pos.col, f"unknown {what} '{item}'", did_you_mean(item, known) or hint)
+        return good
+
+    result.topics = check_ids("topics", sheet.topics, content.topics, "topic", "add it to data/topics.yml")
+    result.entities = check_ids("entities", sheet.entities, content.entities, "entity", "add it to data/entities.yml")
+    for index, other in enumerate(sheet.related):
+        pos = sheet.pos(f"related.{index}")
+        if other == sheet.id:
+            report.error(pos.path, pos.line, pos.col, "a sheet cannot be related to itself", "remove it from 'related'")
+        elif other in content.broken_sheets:
+            pass  # its own file's problem is reported already
+        elif other not in content.sheets:
+            report.error(pos.path, pos.line, pos.col, f"unknown sheet '{other}'",
+                         did_you_mean(other, content.sheets) or "related takes ids of files in sheets/")
+        elif other not in included:
+            report.warning(pos.path, pos.line, pos.col, f"related sheet '{other}' is a draft; the link is left out",
+                           "publish it, or build with --drafts")
+    for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline):
+        check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
+    for source_id, quote, pos in inline:
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", source_id):
+            report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
+                         "write [@source-id] or [@source-id \"verbatim quote\"]")
+            continue
+        check_cite(source_id, quote, pos, None)
+    if sheet.review_by and sheet.review_by < today:
+        pos = sheet.pos("review_by")
+        report.warning(pos.path, pos.line, pos.col,
+                       f"sheet is past its review date ({sheet.review_by.isoformat()})",
+                       "check its facts against newer sources, then move review_by forward")
+        sheet_links.stale = True
+    return result

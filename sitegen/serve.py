@@ -43,6 +43,7 @@ from mkdocs.livereload import LiveReloadServer
 
 from .config import SiteConfig, load_config
 from .errors import ConfigError, ContentError, SitegenError, UsageError, summary_line
+from .session import Session
 
 DEFAULT_ADDR = "127.0.0.1:8000"
 # How often the file watcher looks for changes, and how long it waits for a burst
@@ -172,6 +173,9 @@ class Preview:
         self._config = config
         self._site_lock = threading.Lock()
         self._builds = 0
+        # What the builds remember of each other: only changed files are parsed, checked and
+        # rendered, and the private folder is updated in place.
+        self.session = Session(update_in_place=True)
 
     def load(self) -> SiteConfig:
         config = load_config(self.config_file)
@@ -192,7 +196,7 @@ class Preview:
             try:
                 config = self.load()
                 self._config = config
-                result = build(config.with_options(search=False))
+                result = build(config.with_options(search=False), session=self.session)
             except ContentError as exc:
                 self._fail(exc.format_message())
             except ConfigError as exc:
@@ -207,12 +211,13 @@ class Preview:
                 self.had_good_build = True
                 self.server.failure = None
                 self._builds += 1
-                print(f"built {result.pages} pages in {time.perf_counter() - started:.2f} s; "
+                print(f"built {result.pages} pages ({result.rendered} rendered) in {time.perf_counter() - started:.2f} s; "
                       f"{summary_line(0, len(result.warnings))}", file=sys.stderr, flush=True)
                 if config.search:
                     threading.Thread(target=self._index, args=(self._builds,), name="sitegen-search",
                                      daemon=True).start()
         self._update_watches()
+        self.session.settle()
 
     def _index(self, build_number: int) -> None:
         """Add the Pagefind index to the served build, unless a newer build replaced it meanwhile."""

@@ -21,6 +21,7 @@ from .config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies
 from .model import Sheet, Source, human_date
 from .resolve import Note, Passage, Site
+from .session import Session
 
 SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout": "Readout",
                      "announcement": "Announcement", "report": "Report", "regulation": "Regulation",
@@ -91,12 +92,30 @@ def cache_repr(value) -> str:
 class Views:
     """Builds, and memoises, the view of every record of one resolved site."""
 
-    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies):
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, session: Session | None = None):
         self.site, self.config, self.markdown = site, config, markdown
         self.content = site.content
+        self.session = session or Session()
         self._sheet_cards: dict[str, dict] = {}
         self._sheets: dict[str, View] = {}
         self._source_refs: dict[str, View] = {}
+        self._inputs: dict[str, tuple] = {}
+
+    def _remembered(self, memo: dict, sheet_id: str, inputs: tuple, make):
+        """The session's view for these exact inputs, or a new one (then remembered)."""
+        entry = memo.get(sheet_id)
+        if entry is None or entry[0] != inputs:
+            entry = memo[sheet_id] = (inputs, make())
+        return entry[1]
+
+    def _card_inputs(self, sheet_id: str) -> tuple:
+        """Everything a sheet card is made from (settings and templates are in the session's salt)."""
+        found = self._inputs.get(sheet_id)
+        if found is None:
+            sheet, links = self.content.sheets[sheet_id], self.site.links[sheet_id]
+            found = self._inputs[sheet_id] = (sheet, links.stale, tuple(self.content.topics.get(t) for t in sheet.topics),
+                                              tuple(n.source.id for n in links.notes))
+        return found
 
     # -- small pieces -------------------------------------------------------
     def topic_ref(self, topic_id: str) -> dict:
@@ -132,25 +151,43 @@ class Views:
     def sheet_card(self, sheet_id: str) -> dict:
         """The short form of a sheet used in listings."""
         if sheet_id not in self._sheet_cards:
-            sheet = self.content.sheets[sheet_id]
-            links = self.site.links[sheet.id]
-            self._sheet_cards[sheet_id] = View({
-                "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
-                "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
-                "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
-                "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
-                "stale": links.stale, "draft": sheet.status == "draft",
-                "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
-                "source_count": len({n.source.id for n in links.notes}),
-                "fact_count": len(sheet.key_facts) + len(sheet.figures) + len(sheet.timeline),
-            })
+            self._sheet_cards[sheet_id] = self._remembered(self.session.cards, sheet_id, self._card_inputs(sheet_id),
+                                                           lambda: self._sheet_card(sheet_id))
         return self._sheet_cards[sheet_id]
+
+    def _sheet_card(self, sheet_id: str) -> View:
+        sheet = self.content.sheets[sheet_id]
+        links = self.site.links[sheet.id]
+        return View({
+            "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
+            "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
+            "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
+            "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
+            "stale": links.stale, "draft": sheet.status == "draft",
+            "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
+            "source_count": len({n.source.id for n in links.notes}),
+            "fact_count": len(sheet.key_facts) + len(sheet.figures) + len(sheet.timeline),
+        })
 
     # -- whole records -----------------------------------------------------
     def sheet(self, sheet: Sheet) -> dict:
         if sheet.id not in self._sheets:
-            self._sheets[sheet.id] = self._sheet(sheet)
+            links = self.site.links[sheet.id]
+            inputs = (self._card_inputs(sheet.id), tuple(links.notes), tuple(links.related),
+                      tuple(self._card_inputs(r) for r in links.related),
+                      tuple(self.content.entities.get(e) for e in sheet.entities))
+            self._sheets[sheet.id] = self._remembered(self.session.sheets, sheet.id, inputs, lambda: self._sheet(sheet))
         return self._sheets[sheet.id]
+
+    def facts_of(self, sheet: Sheet) -> View:
+        """The parts of a sheet's view that topic and entity pages show (their cache key):
+        one digest per sheet, kept in the session as long as the sheet's view is."""
+        view = self.sheet(sheet)
+        entry = self.session.facts.get(sheet.id)
+        if entry is None or entry[0] is not view:
+            entry = self.session.facts[sheet.id] = (view, View({"card": self.sheet_card(sheet.id),
+                                                                "key_facts": view["key_facts"], "notes": view["notes"]}))
+        return entry[1]
 
     def _sheet(self, sheet: Sheet) -> dict:
         links = self.site.links[sheet.id]
@@ -234,6 +271,11 @@ class Views:
         if source.url:
             work["url"] = source.url
         return work
+
+    def source_inputs(self, source: Source) -> list:
+        """What :meth:`source` makes a source page from (its cache key)."""
+        return [repr(source), [repr(p) for p in self.site.passages.get(source.id, [])],
+                [self.sheet_card(s) for s in self.site.cited_by.get(source.id, []) if s in self.site.links]]
 
     def source(self, source: Source) -> dict:
         view = dict(self.source_ref(source))

@@ -16,7 +16,9 @@ import pytest
 
 from conftest import REPO, TODAY, TinySite, snapshot
 from sitegen import render
-from sitegen.build import build
+from sitegen.build import build, check
+from sitegen.errors import ContentError
+from sitegen.session import Session
 
 
 @pytest.fixture
@@ -91,6 +93,74 @@ def test_incremental_build_equals_cold_build(site: TinySite, change: str):
     CHANGES[change](site)
     after, _ = incremental_equals_cold(site)
     assert after != first, "the change must show in the output"
+
+
+def session_equals_cold(site: TinySite, session: Session) -> dict[str, bytes]:
+    """As incremental_equals_cold, through a session that updates site/ in place (as `serve` does)."""
+    build(site.config(), today=TODAY, session=session)
+    incremental = snapshot(site.site_dir)
+    cold_dir = site.root / "site-cold"
+    build(site.config(site_dir=cold_dir), today=TODAY, use_cache=False)
+    cold = snapshot(cold_dir)
+    assert sorted(incremental) == sorted(cold)
+    assert [p for p in cold if incremental[p] != cold[p]] == []
+    return incremental
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_session_build_equals_cold_build(site: TinySite, change: str):
+    """What a session remembers (parses, quotes, views, exports) never outlives a change."""
+    session = Session(update_in_place=True)
+    first = session_equals_cold(site, session)
+    CHANGES[change](site)
+    assert session_equals_cold(site, session) != first, "the change must show in the output"
+
+
+def test_one_session_through_every_change(site: TinySite):
+    session = Session(update_in_place=True)
+    session_equals_cold(site, session)
+    # Each change on its own is tested above; here they pile up in one session
+    # (the rename is left out: it rewrites the line the deletion edits).
+    order = [c for c in CHANGES if c not in ("renamed sheet", "deleted sheet")] + ["deleted sheet"]
+    for change in order:
+        CHANGES[change](site)
+        session_equals_cold(site, session)
+
+
+def test_session_updates_only_the_changed_page_in_place(site: TinySite):
+    session = Session(update_in_place=True)
+    build(site.config(), today=TODAY, session=session)
+    before = {p: p.stat().st_ino for p in site.site_dir.rglob("*") if p.is_file()}
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    result = build(site.config(), today=TODAY, session=session)
+    after = {p: p.stat().st_ino for p in site.site_dir.rglob("*") if p.is_file()}
+    assert result.rendered == 1 and "swap" not in result.timings
+    assert [p.relative_to(site.site_dir).as_posix() for p in after if after[p] != before.get(p)] == [
+        "sheets/bridge-repairs/index.html"]
+
+
+def test_session_reports_what_a_fresh_build_reports(site: TinySite):
+    """Remembered warnings move with their lines: a field pushed down is reported where it now is."""
+    session = Session(update_in_place=True)
+    edit(site, "content/sheets/bridge-repairs.md", "review_by: 2099-06-30", "review_by: 2020-01-01")
+    first = build(site.config(), today=TODAY, session=session).warnings
+    assert [w.line for w in first if "review date" in w.message] == [5]
+    edit(site, "content/sheets/bridge-repairs.md", "review_by: 2020-01-01\ntopics: [bridges]\n",
+         "topics: [bridges]\nreview_by: 2020-01-01\n")  # the same sheet, the field a line lower
+    again = build(site.config(), today=TODAY, session=session).warnings
+    assert again == check(site.config(), today=TODAY).warnings
+    assert [w.line for w in again if "review date" in w.message] == [6]
+
+
+def test_session_template_error_leaves_the_site_as_it_was(site: TinySite):
+    session = Session(update_in_place=True)
+    build(site.config(), today=TODAY, session=session)
+    before = snapshot(site.site_dir)
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    edit(site, "templates/sheet.html", "{% block content %}", "{% block content %}{{ sheet.missing_field }}")
+    with pytest.raises(ContentError, match="missing_field"):
+        build(site.config(), today=TODAY, session=session)
+    assert snapshot(site.site_dir) == before
 
 
 def test_one_body_edit_renders_only_its_page(site: TinySite):

@@ -1,0 +1,81 @@
+"""What one process remembers between builds (``sitegen serve``, the MkDocs plugin).
+
+A one-off ``sitegen build`` starts from nothing. A process that builds again
+and again keeps, from one build to the next: each input file's parse (with
+the problems it reported), each stored text's normalised form and the quotes
+located in it, the citations found in each body, and each sheet's view with
+its converted Markdown. Every entry is looked up by the exact inputs it was
+made from — a file's bytes, records compared by value — so an edited file
+misses and is parsed again: the memo saves time and never changes a byte.
+
+Entries are replaced, not added, when their file changes, so memory stays
+bounded by the size of the site. A change of settings, templates or sitegen
+itself (the build's salt) empties every memo.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import TYPE_CHECKING, Any
+
+from .quotes import SourceText
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .markup import MarkdownRenderer
+
+
+class Session:
+    def __init__(self, update_in_place: bool = False) -> None:
+        # Rewrite only the changed files of site_dir instead of building a fresh folder
+        # and swapping it in: for a private preview folder, where that guarantee is not needed.
+        self.update_in_place = update_in_place
+        self.salt = ""
+        self.builds = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self.parsed: dict[tuple[str, str], tuple[bytes, Any, list, bool]] = {}  # (kind, file) -> raw, result, problems, failed
+        self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
+        self.citations: dict[tuple, list] = {}         # (file, first body line, body) -> inline citations
+        self.resolved: dict[str, tuple] = {}           # sheet id -> (inputs, what checking it gave)
+        self.cards: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, card view)
+        self.sheets: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, sheet view)
+        self.exports: dict[str, tuple] = {}           # sheet id -> (its view, its lines of the JSON exports)
+        self.facts: dict[str, tuple] = {}             # sheet id -> (its view, what topic and entity pages show of it)
+        self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
+        self.environment: jinja2.Environment | None = None
+
+    def start(self, salt: str) -> None:
+        """Called at the start of each build: other settings or templates make every entry suspect."""
+        if salt != self.salt:
+            self.clear()
+            self.salt = salt
+
+    def settle(self) -> None:
+        """Collect this build's cyclic garbage, then leave everything that is still alive out of
+        later collections: otherwise each collection walks the whole memo again, and an edit's
+        rebuild takes twice as long whenever one falls inside it."""
+        self.builds += 1
+        if self.builds % 50 == 0:  # now and then, everything again: frozen cycles are never freed
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def source_text(self, text: str) -> SourceText:
+        found = self.texts.get(text)
+        if found is None:
+            found = self.texts[text] = SourceText(text)
+        return found
+
+    def keep_texts(self, used: set[str]) -> None:
+        """Forget stored texts no source has any more (an edited or removed .txt)."""
+        self.texts = {t: s for t, s in self.texts.items() if t in used}
+
+    def keep_sheets(self, ids) -> None:
+        """Forget the views of sheets that are gone (deleted, renamed, made drafts)."""
+        self.cards = {i: v for i, v in self.cards.items() if i in ids}
+        self.sheets = {i: v for i, v in self.sheets.items() if i in ids}
+        self.exports = {i: v for i, v in self.exports.items() if i in ids}
+        self.facts = {i: v for i, v in self.facts.items() if i in ids}
