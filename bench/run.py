@@ -43,7 +43,7 @@ import gen_corpus  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 MANY = 1000                     # above this: --big-runs runs instead of --runs
 BIG = 5000                      # above this: MkDocs and sitegen+search only when asked, no warm-up runs
-MODES = ("startup", "cold", "warm", "edit")
+MODES = ("startup", "cold", "warm", "edit", "serve-edit")
 EDIT_WORDS = ("Meanwhile,", None)  # the edited word alternates with the original one
 
 # Targets of the Performance issue.
@@ -276,6 +276,8 @@ def bench_size(n: int, corpus: Path, args) -> list[Measure]:
                 results.append(measure(m, argv, corpus, runs, before=edit))
             finally:
                 edit.restore()
+    if "serve-edit" in modes:
+        results.append(measure_session(n, corpus, runs))
     if args.search and (n <= BIG or args.search_big):
         argv = sitegen + ["mkdocs-search.yml"]
         results.append(measure(Measure(n, "sitegen+search", "cold", cmd(argv)), argv, corpus,
@@ -306,6 +308,22 @@ def bench_size(n: int, corpus: Path, args) -> list[Measure]:
         m.status = "skipped"
         results.append(m)
     return results
+
+
+def measure_session(n: int, corpus: Path, runs: int) -> Measure:
+    """One-sheet edits rebuilt inside one process, as `sitegen serve` does (bench/session_edit.py)."""
+    argv = [sys.executable, str(Path(__file__).with_name("session_edit.py")), str(corpus), "--runs", str(runs)]
+    m = Measure(n, "sitegen", "serve-edit", "python bench/session_edit.py <corpus> (a rebuild in a live session)")
+    m.load = os.getloadavg()[0]
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if done.returncode != 0:
+        m.status, m.detail = "failed", " | ".join(done.stderr.strip().splitlines()[-5:])
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        m.runs.append(Run(row["wall"], row["cpu"], row["rss_kb"], 0, row["stages"], row["rss_kb"]))
+    label = f"median {m.median:.2f} s" if m.median is not None else m.status
+    print(f"  n={m.n:<6} {m.tool:<15} {m.mode:<6} {label} {m.detail}", file=sys.stderr, flush=True)
+    return m
 
 
 # --- reporting ---------------------------------------------------------------------
@@ -415,6 +433,10 @@ def verdicts(results: list[Measure]) -> str:
     checks.append(("warm 1,000 <= 0.5 s", val(1000, "sitegen", "warm"), TARGETS["warm_1000_s"], " s"))
     checks.append(("one-sheet edit 1,000 <= 0.3 s", val(1000, "sitegen", "edit"), TARGETS["edit_1000_s"], " s"))
     checks.append(("one-sheet edit 10,000 <= 1.5 s", val(10000, "sitegen", "edit"), TARGETS["edit_10000_s"], " s"))
+    checks.append(("one-sheet edit in `serve` 1,000 <= 0.3 s", val(1000, "sitegen", "serve-edit"),
+                   TARGETS["edit_1000_s"], " s"))
+    checks.append(("one-sheet edit in `serve` 10,000 <= 1.5 s", val(10000, "sitegen", "serve-edit"),
+                   TARGETS["edit_10000_s"], " s"))
     r = ratio(find(results, 10000, "sitegen"), find(results, 1000, "sitegen"))
     checks.append(("cold 10,000 / 1,000 <= 11x", r, TARGETS["scale_10000_over_1000"], "x"))
     m = find(results, 10000, "sitegen")

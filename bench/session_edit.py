@@ -1,0 +1,55 @@
+"""Time one-sheet edits inside one process, as `sitegen serve` rebuilds them.
+
+`sitegen serve` keeps a build session (sitegen/session.py) from one build to the
+next. This script does the same: one build to start, then, for each run, the
+one-word edit `run.py` uses for its "edit" mode, a rebuild, and the session's
+settle step (its garbage collection) — exactly what `serve` does between a save
+and the browser's reload, less the reload itself. Prints one JSON line per run.
+
+    python bench/session_edit.py bench/corpus/n1000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import OneWordEdit  # noqa: E402
+
+from sitegen.build import build  # noqa: E402
+from sitegen.config import load_config  # noqa: E402
+from sitegen.session import Session  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    config = load_config(args.corpus / "mkdocs.yml")
+    session = Session(update_in_place=True)
+    edit = OneWordEdit(args.corpus)
+    try:
+        edit(1)  # the original text: the first build parses everything, whatever the site on disk
+        edit.path.touch()
+        build(config, session=session)
+        session.settle()
+        for i in range(args.runs):
+            edit(i)
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = build(config, session=session)
+            session.settle()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(json.dumps({"wall": wall, "cpu": cpu, "rendered": result.rendered, "stages": result.timings,
+                              "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+    finally:
+        edit.restore()
+
+
+if __name__ == "__main__":
+    main()
