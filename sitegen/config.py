@@ -9,6 +9,7 @@ works with ``mkdocs``; an unknown *sitegen* option is an error that names it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,11 @@ class SiteConfig:
 
     def shown(self, path: Path) -> str:
         """A path as an editor knows it: relative to the project when inside it."""
-        return (path.relative_to(self.root) if path.is_relative_to(self.root) else path).as_posix()
+        text, root = os.fspath(path), os.fspath(self.root)
+        if text == root:
+            return "."
+        prefix = root if root.endswith("/") else root + "/"
+        return text[len(prefix):] if text.startswith(prefix) else text
 
     def with_options(self, **changes: Any) -> "SiteConfig":
         return dataclasses.replace(self, **changes)

@@ -39,19 +39,28 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
     if updated:
         lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
+    memo = views.session.feed  # an entry is made from its sheet alone: kept while the sheet is unchanged
     for sheet in sheets:
-        url = absolute(config, f"sheets/{sheet.id}/")
-        lines += ["  <entry>",
-                  f"    <title>{_xml_text(sheet.title)}</title>",
-                  f"    <id>{_xml_text(url or 'urn:sitegen:sheet:' + sheet.id)}</id>"]
-        if url:
-            lines.append(f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>')
-        lines += [f"    <updated>{sheet.as_of.isoformat()}T00:00:00Z</updated>",
-                  f"    <summary>{_xml_text(sheet.summary)}</summary>"]
-        lines += [f"    <category term={quoteattr(t)}/>" for t in sheet.topics]
-        lines.append("  </entry>")
+        entry = memo.get(sheet.id)
+        if entry is None or entry[0] is not sheet:
+            entry = memo[sheet.id] = (sheet, _feed_entry(sheet, config))
+        lines.append(entry[1])
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _feed_entry(sheet, config: SiteConfig) -> str:
+    url = absolute(config, f"sheets/{sheet.id}/")
+    lines = ["  <entry>",
+             f"    <title>{_xml_text(sheet.title)}</title>",
+             f"    <id>{_xml_text(url or 'urn:sitegen:sheet:' + sheet.id)}</id>"]
+    if url:
+        lines.append(f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>')
+    lines += [f"    <updated>{sheet.as_of.isoformat()}T00:00:00Z</updated>",
+              f"    <summary>{_xml_text(sheet.summary)}</summary>"]
+    lines += [f"    <category term={quoteattr(t)}/>" for t in sheet.topics]
+    lines.append("  </entry>")
+    return "\n".join(lines)
 
 
 def sitemap(urls: list[str], config: SiteConfig) -> bytes | None:

@@ -281,17 +281,29 @@ class _Reader:
         return path not in self.failed
 
     def walk(self) -> list[tuple[str, Path]]:
-        docs = self.config.docs_dir
-        found = []
-        for folder, dirs, names in os.walk(docs, followlinks=False):
-            base = Path(folder)
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and self._inside(base / d))
-            for name in sorted(names):
-                if name.startswith(".") or name.endswith(SKIPPED_SUFFIXES):
-                    continue
-                path = base / name
-                if self._inside(path) and path.is_file():
-                    found.append((path.relative_to(docs).as_posix(), path))
+        """(path relative to docs_dir, path) of every file to read: a folder's files by name,
+        then its sub-folders by name; hidden files and editors' leftovers are skipped."""
+        found: list[tuple[str, Path]] = []
+
+        def visit(folder: str, prefix: str) -> None:
+            with os.scandir(folder) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+            folders, files = [], []
+            for entry in entries:
+                try:
+                    (folders if entry.is_dir() else files).append(entry)  # symlinked folders too
+                except OSError:  # a symlink loop: _inside reports it
+                    files.append(entry)
+            folders = [e for e in folders if not e.is_symlink() or self._inside(Path(e.path))]
+            for entry in files:
+                if not entry.name.endswith(SKIPPED_SUFFIXES):
+                    path = Path(entry.path)
+                    if (not entry.is_symlink() or self._inside(path)) and entry.is_file():
+                        found.append((prefix + entry.name, path))
+            for entry in folders:
+                visit(entry.path, prefix + entry.name + "/")
+
+        visit(str(self.config.docs_dir), "")
         return found
 
     def _inside(self, path: Path) -> bool:

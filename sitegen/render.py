@@ -27,7 +27,7 @@ from .output import write_file
 from .markup import MarkdownBodies
 from .resolve import Site
 from .session import Session
-from .views import Views, absolute, cache_repr
+from .views import View, Views, absolute, cache_repr
 
 
 @dataclass(frozen=True)
@@ -198,13 +198,17 @@ class Renderer:
         self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
                     ("Topics", "topics/"), ("People", "entities/"), ("Sources", "sources/")]
         self.pages_nav = [(p.title, f"{slug}/") for slug, p in sorted(site.content.pages.items()) if slug]
+        self._nav_json = json.dumps(self.pages_nav, ensure_ascii=False)
 
     def key(self, job: PageJob, salt: str) -> str:
         """The page's cache key. What every page shows besides its own values is made
         from the settings (in the salt), the navigation and the page's path and title."""
         own = job.inputs() if job.inputs is not None else job.context()
-        data = json.dumps([job.template, job.path, job.title, self.pages_nav, own],
-                          sort_keys=True, ensure_ascii=False, default=cache_repr)
+        if all(isinstance(item, View) for item in own):  # a sheet page: its view's digest says it all
+            data = "\n".join([job.template, job.path, job.title, self._nav_json, *(v.digest for v in own)])
+        else:
+            data = json.dumps([job.template, job.path, job.title, self.pages_nav, own],
+                              sort_keys=True, ensure_ascii=False, default=cache_repr)
         return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
 
     def render(self, job: PageJob) -> bytes:
