@@ -117,7 +117,8 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
                       source.title, inputs=lambda s=source: views.source_inputs(s))
     yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
     def about(ids: list[str]) -> list:  # what _facts_about makes its lists from
-        return [views.facts_of(content.sheets[i]) for i in ids if i in site.links]
+        shown = [i for i in ids if i in site.links]
+        return [[views.sheet_card(i) for i in shown], [views.facts_of(content.sheets[i]) for i in _quoted(site, shown)]]
 
     for topic in sorted(content.topics.values(), key=lambda t: t.id):
         ids = site.by_topic.get(topic.id, [])
@@ -160,11 +161,27 @@ def _entity_list(site: Site, views: Views) -> list[dict]:
             for e in sorted(site.content.entities.values(), key=lambda e: (e.kind, e.name.lower()))]
 
 
+ABOUT_QUOTED_SHEETS = 12  # a topic or entity page quotes the facts of at most this many sheets
+
+
+def _quoted(site: Site, sheet_ids: list[str]) -> list[str]:
+    """The sheets whose facts and quotations a topic or entity page repeats: all of them,
+    or the newest ABOUT_QUOTED_SHEETS when there are more (every sheet is still listed).
+    On a large site a topic can gather hundreds of sheets; their every fact and quotation
+    on one page would make it megabytes long, and no reader would scroll it."""
+    if len(sheet_ids) <= ABOUT_QUOTED_SHEETS:
+        return sheet_ids
+    newest = sorted(sheet_ids, key=lambda i: (site.content.sheets[i].as_of, i), reverse=True)[:ABOUT_QUOTED_SHEETS]
+    return [i for i in sheet_ids if i in set(newest)]
+
+
 def _facts_about(site: Site, views: Views, sheet_ids: list[str]) -> dict:
-    sheets = [views.sheet(site.content.sheets[i]) for i in sheet_ids if i in site.links]
+    listed = [i for i in sheet_ids if i in site.links]
+    sheets = [views.sheet(site.content.sheets[i]) for i in _quoted(site, listed)]
     facts = [dict(f, sheet=views.sheet_card(s["id"])) for s in sheets for f in s["key_facts"]]
     quotes = [dict(n, sheet=views.sheet_card(s["id"])) for s in sheets for n in s["notes"] if n["quote"]]
-    return {"sheets": [views.sheet_card(s["id"]) for s in sheets], "facts": facts, "quotes": quotes}
+    return {"sheets": [views.sheet_card(i) for i in listed], "facts": facts, "quotes": quotes,
+            "quoted_sheets": len(sheets)}
 
 
 def _timeline(site: Site, views: Views) -> list[dict]:
