@@ -9,7 +9,9 @@ are refused. Other files (images, PDFs) are passed through as assets.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +44,10 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     """Read everything under docs_dir; problems go to ``report``. With a session,
     files whose bytes are unchanged since its last build are not parsed again."""
     docs = config.docs_dir
-    reader = _Reader(config, report, session.parsed if session else None)
+    reader = _Reader(config, report, session.parsed if session else {})
     files = reader.walk()
+    if not reader.memo:  # nothing remembered: a first build, where parsing is most of the load
+        _parse_sheets_ahead(config, files, reader.memo)
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
     pages: dict[str, Page] = {}
@@ -186,6 +190,43 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
                       frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
     return Loaded(content, assets, reader.inputs)
+
+
+PARALLEL_PARSE = 200  # sheets; below it a worker pool costs more than it saves
+_AHEAD: tuple[SiteConfig, list] | None = None
+
+
+def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo: dict) -> None:
+    """Parse the sheets on every core, into the memo where the loader then finds them.
+
+    Workers are forked, so they share the configuration without pickling it; each
+    returns its memo entries (records and problems, which pickle as plain data).
+    The loader still reads every file and uses an entry only when the bytes are
+    the same, so the result is the same as parsing one file after another.
+    """
+    global _AHEAD
+    sheets = [(rel[len("sheets/"):-3], path) for rel, path in files
+              if rel.startswith("sheets/") and rel.endswith(".md") and rel.count("/") == 1]
+    jobs = min(os.cpu_count() or 1, 4)
+    if jobs < 2 or len(sheets) < PARALLEL_PARSE or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:
+        return
+    step = -(-len(sheets) // (jobs * 4))
+    _AHEAD = (config, sheets)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for entries in pool.imap(_parse_chunk, [(i, i + step) for i in range(0, len(sheets), step)]):
+                memo.update(entries)
+    finally:
+        _AHEAD = None
+
+
+def _parse_chunk(bounds: tuple[int, int]) -> list:
+    config, sheets = _AHEAD
+    reader = _Reader(config, Collector(), {})
+    for stem, path in sheets[bounds[0]:bounds[1]]:
+        reader.sheet(stem, path, config.shown(path))
+    return list(reader.memo.items())
 
 
 def _with_text(source: Source, text: str, text_path: str) -> Source:

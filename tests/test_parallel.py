@@ -1,0 +1,50 @@
+"""Work spread over cores gives what one core gives: sheets parsed ahead in forked workers
+(sitegen.loader) report the same problems, in the same order, as a parse one file after another."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SMALL_SITE, TODAY
+from test_invalid_cases import CASES, INVALID, apply_case
+from sitegen import loader
+from sitegen.build import check
+from sitegen.config import load_config
+from sitegen.errors import Collector, SitegenError
+
+
+def outcome(root: Path) -> str:
+    try:
+        result = check(load_config(root / "mkdocs.yml"), today=TODAY)
+    except SitegenError as exc:
+        return f"{type(exc).__name__}: {exc.format_message()}"
+    return "\n".join(w.format() for w in result.warnings) + f"\n{len(result.site.sheets)} sheets"
+
+
+@pytest.mark.parametrize("name", ["(valid site)"] + CASES)
+def test_parallel_parse_reports_what_a_serial_parse_reports(name: str, tmp_path: Path, monkeypatch):
+    root = tmp_path / "site-root"
+    shutil.copytree(SMALL_SITE, root, symlinks=True, ignore=shutil.ignore_patterns("site", ".site.*", ".sitegen-cache"))
+    if name in CASES:
+        apply_case(INVALID / name, root)
+    monkeypatch.setattr(loader, "PARALLEL_PARSE", 10**9)
+    serial = outcome(root)
+    monkeypatch.setattr(loader, "PARALLEL_PARSE", 1)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # the browser tests' threads
+    assert outcome(root) == serial
+
+
+def test_sheets_are_parsed_ahead_on_several_cores(small_site, monkeypatch):
+    """The test above compares nothing if the workers never run: check that they fill the memo."""
+    monkeypatch.setattr(loader, "PARALLEL_PARSE", 1)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)
+    config = small_site.config()
+    memo: dict = {}
+    loader._parse_sheets_ahead(config, loader._Reader(config, Collector(), {}).walk(), memo)
+    assert sorted(key for key in memo) == [("sheet", f"content/sheets/{name}.md")
+                                           for name in ("bridge-repairs", "ferry-timetable", "overview")]
