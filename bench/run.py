@@ -171,30 +171,52 @@ def _stages(stderr: str) -> dict[str, float]:
             for m in re.finditer(r"^\s+([a-z][\w-]*)\s+([\d.]+) ms$", stderr, re.M)}
 
 
+@dataclass
+class Trial:
+    """One thing to time: a command, what prepares each run, and its limits."""
+
+    m: Measure
+    argv: list[str]
+    before: object = None       # before(i) prepares run i (-1: the warm-up)
+    timeout: float | None = None
+    warmup: bool = False
+
+
 def measure(m: Measure, argv: list[str], cwd: Path, runs: int, before=None, timeout: float | None = None,
             warmup: bool = False) -> Measure:
-    """Time ``runs`` runs; ``before(i)`` prepares each; an untimed first run if ``warmup``."""
-    m.load = os.getloadavg()[0]
-    if warmup:
-        if before:
-            before(-1)
-        timed(argv, cwd, timeout)
+    """Time ``runs`` runs of one command; ``before(i)`` prepares each; an untimed first run if ``warmup``."""
+    return measure_together([Trial(m, argv, before, timeout, warmup)], cwd, runs)[0]
+
+
+def measure_together(trials: list[Trial], cwd: Path, runs: int) -> list[Measure]:
+    """Time several commands in rounds (A B C, A B C, ...), so that a machine that speeds up
+    or slows down during the run weighs on every tool alike and their ratios stay fair."""
+    for t in trials:
+        t.m.load = os.getloadavg()[0]
+        if t.warmup:
+            if t.before:
+                t.before(-1)
+            timed(t.argv, cwd, t.timeout)
     for i in range(runs):
-        if before:
-            before(i)
-        run, err = timed(argv, cwd, timeout)
-        if run.returncode == -9:
-            m.status, m.detail = "timed out", f"killed after {timeout:.0f} s"
-            m.runs.append(run)
-            break
-        if run.returncode != 0:
-            m.status = "failed"
-            m.detail = f"exit {run.returncode}: " + " | ".join(err.strip().splitlines()[-5:])
-            break
-        m.runs.append(run)
-    label = {"ok": f"median {m.median:.2f} s" if m.median is not None else ""}.get(m.status, m.status)
-    print(f"  n={m.n:<6} {m.tool:<15} {m.mode:<6} {label} {m.detail}", file=sys.stderr, flush=True)
-    return m
+        for t in trials:
+            if t.m.status != "ok":
+                continue
+            if t.before:
+                t.before(i)
+            run, err = timed(t.argv, cwd, t.timeout)
+            if run.returncode == -9:
+                t.m.status, t.m.detail = "timed out", f"killed after {t.timeout:.0f} s"
+                t.m.runs.append(run)
+            elif run.returncode != 0:
+                t.m.status = "failed"
+                t.m.detail = f"exit {run.returncode}: " + " | ".join(err.strip().splitlines()[-5:])
+            else:
+                t.m.runs.append(run)
+    for t in trials:
+        m = t.m
+        label = {"ok": f"median {m.median:.2f} s" if m.median is not None else ""}.get(m.status, m.status)
+        print(f"  n={m.n:<6} {m.tool:<15} {m.mode:<6} {label} {m.detail}", file=sys.stderr, flush=True)
+    return [t.m for t in trials]
 
 
 # --- what is cleaned or edited between runs --------------------------------------
@@ -249,9 +271,10 @@ def corpus_for(n: int, root: Path, seed: int, regenerate: bool) -> Path:
 
 
 def bench_size(n: int, corpus: Path, args) -> list[Measure]:
+    """Cold builds of every tool first, in rounds; then sitegen's rebuilds of the site the last cold build left."""
     runs = args.runs if n <= MANY else args.big_runs
     py = sys.executable
-    results = []
+    results, cold = [], []
     sitegen = [py, "-m", "sitegen", "build", "--timings", "-f"]
     cmd = lambda argv: " ".join(a if a != py else "python" for a in argv)  # noqa: E731
 
@@ -260,29 +283,13 @@ def bench_size(n: int, corpus: Path, args) -> list[Measure]:
         argv = [py, "-m", "sitegen", "--version"]
         results.append(measure(Measure(n, "sitegen", "startup", cmd(argv)), argv, corpus, runs, warmup=True))
     argv = sitegen + ["mkdocs.yml"]
-    built = True
     if "cold" in modes or not (corpus / "site").is_dir():
-        results.append(measure(Measure(n, "sitegen", "cold", cmd(argv)), argv, corpus, runs, warmup=n <= BIG,
-                               before=lambda i: clean_sitegen(corpus, "site", ".sitegen-cache")))
-        built = results[-1].status == "ok"
-    if built:
-        # the last cold run left site/ and the cache: every run below is a rebuild
-        if "warm" in modes:
-            results.append(measure(Measure(n, "sitegen", "warm", cmd(argv)), argv, corpus, runs))
-        if "edit" in modes:
-            edit = OneWordEdit(corpus)
-            try:
-                m = Measure(n, "sitegen", "edit", cmd(argv) + f"  (after editing {edit.path.name})")
-                results.append(measure(m, argv, corpus, runs, before=edit))
-            finally:
-                edit.restore()
-    if "serve-edit" in modes:
-        results.append(measure_session(n, corpus, runs))
+        cold.append(Trial(Measure(n, "sitegen", "cold", cmd(argv)), argv, warmup=n <= BIG,
+                          before=lambda i: clean_sitegen(corpus, "site", ".sitegen-cache")))
     if args.search and (n <= BIG or args.search_big):
         argv = sitegen + ["mkdocs-search.yml"]
-        results.append(measure(Measure(n, "sitegen+search", "cold", cmd(argv)), argv, corpus,
-                               runs if n <= BIG else 1, warmup=n <= BIG,
-                               before=lambda i: clean_sitegen(corpus, "site-search", ".sitegen-cache-search")))
+        cold.append(Trial(Measure(n, "sitegen+search", "cold", cmd(argv)), argv, warmup=n <= BIG,
+                          before=lambda i: clean_sitegen(corpus, "site-search", ".sitegen-cache-search")))
 
     argv = [py, "-m", "mkdocs", "build", "-q", "-f", "mkdocs-stock.yml"]
     m = Measure(n, "mkdocs", "cold", cmd(argv))
@@ -290,24 +297,38 @@ def bench_size(n: int, corpus: Path, args) -> list[Measure]:
         m.status, m.detail = "skipped", "" if args.mkdocs else "--no-mkdocs"
         if n > BIG and args.mkdocs:
             m.detail = "above 5,000 sheets only with --mkdocs-big"
-        results.append(m)
     else:
-        results.append(measure(m, argv, corpus, 1 if n > BIG else runs, timeout=args.mkdocs_timeout, warmup=n <= BIG,
-                               before=lambda i: remove(corpus / "site-mkdocs")))
+        cold.append(Trial(m, argv, timeout=args.mkdocs_timeout, warmup=n <= BIG,
+                          before=lambda i: remove(corpus / "site-mkdocs")))
 
     hugo = shutil.which("hugo")
     argv = [hugo or "hugo", "--quiet", "-s", "hugo"]
-    m = Measure(n, "hugo", "cold", "hugo --quiet -s hugo")
+    h = Measure(n, "hugo", "cold", "hugo --quiet -s hugo")
     if not hugo:
-        m.status = "not installed"
-        results.append(m)
-    elif args.hugo:
-        results.append(measure(m, argv, corpus, runs, warmup=True,
-                               before=lambda i: remove(corpus / "site-hugo", corpus / ".hugo-resources")))
+        h.status = "not installed"
+    elif not args.hugo:
+        h.status = "skipped"
     else:
-        m.status = "skipped"
-        results.append(m)
-    return results
+        cold.append(Trial(h, argv, warmup=True,
+                          before=lambda i: remove(corpus / "site-hugo", corpus / ".hugo-resources")))
+    measure_together(cold, corpus, runs)
+    results += [t.m for t in cold if t.m.tool.startswith("sitegen")]
+
+    argv = sitegen + ["mkdocs.yml"]
+    built = (corpus / "site").is_dir() and all(t.m.status == "ok" for t in cold if t.m.tool == "sitegen")
+    if built:  # the last cold run left site/ and the cache: every run below is a rebuild
+        if "warm" in modes:
+            results.append(measure(Measure(n, "sitegen", "warm", cmd(argv)), argv, corpus, runs))
+        if "edit" in modes:
+            edit = OneWordEdit(corpus)
+            try:
+                m_edit = Measure(n, "sitegen", "edit", cmd(argv) + f"  (after editing {edit.path.name})")
+                results.append(measure(m_edit, argv, corpus, runs, before=edit))
+            finally:
+                edit.restore()
+    if "serve-edit" in modes:
+        results.append(measure_session(n, corpus, runs))
+    return results + [m, h]
 
 
 def measure_session(n: int, corpus: Path, runs: int) -> Measure:

@@ -15,6 +15,7 @@ import argparse
 import json
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,15 +32,19 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    config = load_config(args.corpus / "mkdocs.yml")
     session = Session(update_in_place=True)
     edit = OneWordEdit(args.corpus)
+    with tempfile.TemporaryDirectory(prefix="sitegen-bench-") as folder:  # serve builds into a folder of its own
+        config = load_config(args.corpus / "mkdocs.yml").with_options(site_dir=Path(folder) / "site")
+        run(config, session, edit, args.runs)
+
+
+def run(config, session: Session, edit: OneWordEdit, runs: int) -> None:
     try:
-        edit(1)  # the original text: the first build parses everything, whatever the site on disk
-        edit.path.touch()
-        build(config, session=session)
+        edit(1)  # the original text
+        build(config, session=session)  # the first build of the session: everything is parsed and rendered
         session.settle()
-        for i in range(args.runs):
+        for i in range(runs):
             edit(i)
             wall, cpu = time.perf_counter(), time.process_time()
             result = build(config, session=session)
