@@ -104,7 +104,8 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
                 "sheet_count": len(sheets), "source_count": len(content.sources)}
 
     yield PageJob("index.html", "home.html", home, config.site_name)
-    yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))}, "All fact sheets")
+    by_title = lambda: cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))  # noqa: E731
+    yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": by_title()}, "All fact sheets", inputs=by_title)
     for sheet in sorted(sheets, key=lambda s: s.id):
         yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html", lambda s=sheet: {"sheet": views.sheet(s)}, sheet.title,
                       inputs=lambda s=sheet: [views.sheet(s)])
@@ -135,8 +136,13 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
                                                             "aliases": list(e.aliases)},
                                                  **_facts_about(site, views, ids)}, entity.name,
                       inputs=lambda e=entity, ids=ids: [repr(e), about(ids)])
-    yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline")
-    yield PageJob("figures/index.html", "figures.html", lambda: {"figures": _figures(site, views)}, "Figures")
+    # The timeline is made from the events' views (each names its sheet's card); the figures
+    # page from each sheet's card and figures.
+    yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline",
+                  inputs=lambda: [e for s in sheets for e in views.sheet(s)["timeline"]])
+    yield PageJob("figures/index.html", "figures.html", lambda: {"figures": _figures(site, views)}, "Figures",
+                  inputs=lambda: [v for s in sorted(sheets, key=lambda s: s.id)
+                                  for v in (views.sheet_card(s.id), *views.sheet(s)["figures"])])
     yield PageJob("search/index.html", "search.html", lambda: {}, "Search")
     for slug, page in sorted(content.pages.items()):
         if slug:

@@ -209,8 +209,8 @@ class Views:
         view.update({
             "entities": [self.entity_ref(e) for e in sheet.entities if e in self.content.entities],
             "countries": list(sheet.countries),
-            "key_facts": [{"text": f.text, "note": cited(f)} for f in sheet.key_facts],
-            "figures": [{"label": f.label, "value": f.value, "note": cited(f)} for f in sheet.figures],
+            "key_facts": [View({"text": f.text, "note": cited(f)}) for f in sheet.key_facts],
+            "figures": [View({"label": f.label, "value": f.value, "note": cited(f)}) for f in sheet.figures],
             "timeline": [self.event(sheet, e, cited(e)) for e in sorted(sheet.timeline, key=lambda e: e.date)],
             "body_html": self.markdown.body(sheet.body, table, source_path=f"sheets/{sheet.id}.md",
                                             page_url=f"sheets/{sheet.id}/"),
