@@ -57,12 +57,13 @@ def build_date() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: Session | None = None):
+def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: Session | None = None,
+            contents: dict[str, bytes] | None = None):
     if not config.docs_dir.is_dir():
         raise UsageError(f"the docs_dir '{config.shown(config.docs_dir)}' does not exist; create it, or set docs_dir in "
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
-    loaded = load_content(config, report, session)
+    loaded = load_content(config, report, session, contents)
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session)
     clock.lap("resolve")
@@ -153,32 +154,60 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     return files
 
 
-def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> str:
+@dataclass
+class Inputs:
+    """What a build reads from docs_dir, read once: the loader parses these very bytes, so
+    the site a build writes is always the site its fingerprint describes."""
+
+    fingerprint: str
+    contents: dict[str, bytes]                          # path as walked -> bytes, for the loader
+    stats: dict[str, tuple] = field(default_factory=dict)  # path -> (size, mtime, ctime, inode)
+
+
+def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> Inputs:
     """One hash of everything a build reads: every file under docs_dir, the settings
     and templates (in the salt) and the build date. Reading bytes is cheap; parsing
     is not, so an unchanged site is recognised before anything is parsed."""
     parts: list[bytes | str] = [salt, today.isoformat()]
-    docs = config.docs_dir
+    contents: dict[str, bytes] = {}
+    stats = _walk_inputs(config.docs_dir, parts, contents)
+    return Inputs(digest(*parts), contents, stats)
+
+
+def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None) -> dict[str, tuple]:
+    """The (size, mtime, ctime, inode) of everything under docs_dir; with ``parts``, also
+    the names and bytes that make up the fingerprint (read into ``contents``)."""
+    stats: dict[str, tuple] = {}
 
     def walk(folder: str, prefix: str) -> None:
         with os.scandir(folder) as found:
             entries = sorted(found, key=lambda e: e.name)
         for entry in entries:
-            parts.append(prefix + entry.name)
+            try:
+                st = entry.stat(follow_symlinks=False)
+                stats[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            except OSError:
+                stats[entry.path] = ()
+            if parts is not None:
+                parts.append(prefix + entry.name)
             try:
                 if entry.is_symlink():  # not followed, but where it points is part of the input
                     real = Path(entry.path).resolve(strict=True)
-                    parts.append(real.read_bytes() if real.is_relative_to(docs) and real.is_file() else str(real))
+                    if parts is not None:
+                        parts.append(real.read_bytes() if real.is_relative_to(docs) and real.is_file() else str(real))
                 elif entry.is_dir():
                     walk(entry.path, prefix + entry.name + "/")
-                else:
+                elif parts is not None and entry.is_file(follow_symlinks=False):
                     with open(entry.path, "rb") as handle:
-                        parts.append(handle.read())
+                        parts.append(contents.setdefault(entry.path, handle.read()))
+                elif parts is not None:
+                    parts.append("not a file")  # a pipe or a device: the loader skips it
             except (OSError, RuntimeError) as exc:  # broken links, loops: the loader reports them
-                parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
+                if parts is not None:
+                    parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
 
     walk(str(docs), "")
-    return digest(*parts)
+    return stats
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
@@ -214,14 +243,16 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     salt = config_salt(config)
     session.start(salt)
     cache = BuildCache(config, salt) if use_cache else None
-    fingerprint = input_fingerprint(config, salt, today) if cache else ""
+    inputs = input_fingerprint(config, salt, today) if cache else Inputs("", {})
+    fingerprint = inputs.fingerprint
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
         output.clean_leftovers(config.site_dir)  # a killed build's folders go, whatever else happens
         clock.lap("fingerprint")
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
     clock.lap("fingerprint")
-    loaded, site, warnings = _gather(config, today, clock, session)
+    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents)
+    inputs.contents = {}  # parsed now: let the bytes go before rendering
     copies = static_files(config, loaded.assets)
     plan = plan_pages(site, config, cache, salt, session)
     session.keep_sheets(site.links)
@@ -244,9 +275,10 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         except BaseException:
             output.discard_staging(staging)
             raise
-    # An input saved while this build ran is not in its output: record nothing, so the
-    # next build renders again instead of trusting a fingerprint of older bytes.
-    if cache and input_fingerprint(config, salt, today) == fingerprint:
+    # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
+    # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the
+    # next build renders again instead of trusting a fingerprint of other bytes.
+    if cache and _walk_inputs(config.docs_dir) == inputs.stats:
         cache.save(fingerprint, plan.keys, [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings],
                    files)
         clock.lap("cache")

@@ -37,17 +37,18 @@ class Loaded:
 
     content: Content
     assets: dict[str, Path] = field(default_factory=dict)    # output path -> file to copy
-    inputs: dict[str, bytes] = field(default_factory=dict)   # relpath -> raw bytes, for hashing
 
 
-def load_content(config: SiteConfig, report: Collector, session: Session | None = None) -> Loaded:
+def load_content(config: SiteConfig, report: Collector, session: Session | None = None,
+                 contents: dict[str, bytes] | None = None) -> Loaded:
     """Read everything under docs_dir; problems go to ``report``. With a session,
-    files whose bytes are unchanged since its last build are not parsed again."""
+    files whose bytes are unchanged since its last build are not parsed again.
+    ``contents`` holds files already read (by path as walked), which are used as read."""
     docs = config.docs_dir
-    reader = _Reader(config, report, session.parsed if session else {})
+    reader = _Reader(config, report, session.parsed if session else {}, contents)
     files = reader.walk()
     if not reader.memo:  # nothing remembered: a first build, where parsing is most of the load
-        _parse_sheets_ahead(config, files, reader.memo)
+        _parse_sheets_ahead(config, files, reader.memo, reader.contents)
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
     pages: dict[str, Page] = {}
@@ -189,14 +190,15 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     entities, entity_positions = vocab["entities"]
     content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
                       frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
-    return Loaded(content, assets, reader.inputs)
+    return Loaded(content, assets)
 
 
 PARALLEL_PARSE = 200  # sheets; below it a worker pool costs more than it saves
-_AHEAD: tuple[SiteConfig, list] | None = None
+_AHEAD: tuple[SiteConfig, list, dict | None] | None = None
 
 
-def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo: dict) -> None:
+def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo: dict,
+                        contents: dict[str, bytes] | None = None) -> None:
     """Parse the sheets on every core, into the memo where the loader then finds them.
 
     Workers are forked, so they share the configuration without pickling it; each
@@ -212,7 +214,7 @@ def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo:
             or threading.active_count() > 1:
         return
     step = -(-len(sheets) // (jobs * 4))
-    _AHEAD = (config, sheets)
+    _AHEAD = (config, sheets, contents)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for entries in pool.imap(_parse_chunk, [(i, i + step) for i in range(0, len(sheets), step)]):
@@ -222,8 +224,8 @@ def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo:
 
 
 def _parse_chunk(bounds: tuple[int, int]) -> list:
-    config, sheets = _AHEAD
-    reader = _Reader(config, Collector(), {})
+    config, sheets, contents = _AHEAD
+    reader = _Reader(config, Collector(), {}, contents)
     for stem, path in sheets[bounds[0]:bounds[1]]:
         reader.sheet(stem, path, config.shown(path))
     return list(reader.memo.items())
@@ -287,13 +289,14 @@ def _difference(url: str, other: str) -> str:
 
 
 class _Reader:
-    """Reads files safely and remembers their bytes for cache keys."""
+    """Reads files safely (or takes the bytes the build's fingerprint read) and parses them."""
 
-    def __init__(self, config: SiteConfig, report: Collector, memo: dict | None = None):
+    def __init__(self, config: SiteConfig, report: Collector, memo: dict | None = None,
+                 contents: dict[str, bytes] | None = None):
         self.config, self.report = config, report
-        self.inputs: dict[str, bytes] = {}
         self.failed: set[Path] = set()
         self.memo = memo
+        self.contents = contents or {}
 
     def _parsed(self, kind: str, path: Path, shown: str, parse: Callable[[bytes], Any]):
         """``parse(raw)`` of the file's bytes, with the problems it reports. The result
@@ -368,8 +371,10 @@ class _Reader:
 
     def read_bytes(self, path: Path, shown: str) -> bytes | None:
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read(self.config.max_file_size + 1)
+            raw = self.contents.get(str(path))
+            if raw is None:
+                with open(path, "rb") as handle:
+                    raw = handle.read(self.config.max_file_size + 1)
         except OSError as exc:
             self.failed.add(path)
             self.report.error(shown, 1, 1, f"cannot read file: {exc.strerror}", "check that it exists and is readable")
@@ -379,7 +384,6 @@ class _Reader:
             self.report.error(shown, 1, 1, f"file is larger than max_file_size ({self.config.max_file_size:,} bytes)",
                               "split it, or raise max_file_size under the sitegen plugin in mkdocs.yml")
             return None
-        self.inputs[shown] = raw
         return raw
 
     def decode(self, raw: bytes, shown: str) -> str | None:

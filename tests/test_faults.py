@@ -234,12 +234,36 @@ def test_a_file_deleted_after_the_walk_is_a_clear_error(small_site, monkeypatch)
         return found
 
     monkeypatch.setattr(loader._Reader, "walk", walk_then_delete)
-    with pytest.raises(ContentError) as info:
-        small_site.build()
+    with pytest.raises(ContentError) as info:  # without the cache, the loader reads each file itself
+        build(small_site.config(), today=TODAY, use_cache=False)
     assert info.value.format_message() == (
         f"{FERRY}:1:1: error: cannot read file: No such file or directory\n"
         "  hint: check that it exists and is readable\n"
         "1 error, 0 warnings")
+
+
+def test_a_save_after_the_fingerprint_is_built_as_read_then_noticed(small_site, monkeypatch):
+    """The pages are made from the bytes the fingerprint read, so the site matches what the
+    cache records; a save during the build is not recorded as built, and the next build shows it."""
+    from sitegen import build as build_module
+
+    path = small_site.root / FERRY
+    saved = path.read_text(encoding="utf-8").replace("title: The harbour ferry's winter timetable",
+                                                     "title: Saved during the build")
+    fingerprint = build_module.input_fingerprint
+
+    def fingerprint_then_save(*args, **kwargs):
+        inputs = fingerprint(*args, **kwargs)
+        path.write_text(saved, encoding="utf-8")
+        return inputs
+
+    page = small_site.site_dir / "sheets" / "ferry-timetable" / "index.html"
+    monkeypatch.setattr(build_module, "input_fingerprint", fingerprint_then_save)
+    small_site.build()
+    assert "Saved during the build" not in page.read_text(encoding="utf-8")
+    monkeypatch.setattr(build_module, "input_fingerprint", fingerprint)
+    assert not small_site.build().up_to_date
+    assert "Saved during the build" in page.read_text(encoding="utf-8")
 
 
 def test_an_asset_deleted_before_it_is_copied_is_a_clear_error(small_site, monkeypatch):
