@@ -84,7 +84,7 @@ class Plan:
 
     renderer: Renderer
     keys: dict[str, str]                # output path -> key of the page's inputs, for the next build
-    reused: dict[str, Path]             # output path -> the previous build's file, unchanged
+    reused: dict[str, str]              # output path -> the previous build's file, unchanged
     pending: list[PageJob]              # pages to render
 
 
@@ -231,6 +231,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     A process that builds again and again passes the same ``session`` each time, so
     that unchanged files are not parsed, checked or converted again.
     """
+    one_off = session is None
     session = session or Session()
     clock = _Clock()
     today = today or build_date()
@@ -253,6 +254,8 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     clock.lap("fingerprint")
     loaded, site, warnings = _gather(config, today, clock, session, inputs.contents)
     inputs.contents = {}  # parsed now: let the bytes go before rendering
+    if one_off:
+        session.forget_sources()  # nobody builds again with this session: free them for the render
     copies = static_files(config, loaded.assets)
     plan = plan_pages(site, config, cache, salt, session)
     session.keep_sheets(site.links)

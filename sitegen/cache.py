@@ -133,13 +133,13 @@ class BuildCache:
         return bool(self.pages) and all(_signature(os.path.join(site, path)) == sig
                                         for path, (_, sig) in self.pages.items())
 
-    def reusable(self, path: str, key: str) -> Path | None:
+    def reusable(self, path: str, key: str) -> str | None:
         """The previous build's file for this page, if its context key is unchanged and the file is untouched."""
         entry = self.pages.get(path)
         if entry is None or entry[0] != key:
             return None
         file = os.path.join(self.config.site_dir, path)
-        return Path(file) if _signature(file) == entry[1] else None
+        return file if _signature(file) == entry[1] else None
 
     # -- Markdown ---------------------------------------------------------------
     def markdown_get(self, key: str) -> str | None:

@@ -373,7 +373,7 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def link_or_copy(previous: Path, root: Path, relpath: str) -> None:
+def link_or_copy(previous: str | Path, root: Path, relpath: str) -> None:
     """Put an unchanged file of the previous build into the new one.
 
     A hard link costs no copy; it is safe because no build ever writes into an

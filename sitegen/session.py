@@ -74,6 +74,11 @@ class Session:
         """Forget stored texts no source has any more (an edited or removed .txt)."""
         self.texts = {t: s for t, s in self.texts.items() if t in used}
 
+    def forget_sources(self) -> None:
+        """Drop what only the next build would use (files' bytes and parses, stored texts,
+        citation checks), keeping the views the pages are being rendered from."""
+        self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}
+
     def keep_sheets(self, ids) -> None:
         """Forget the views of sheets that are gone (deleted, renamed, made drafts)."""
         self.cards = {i: v for i, v in self.cards.items() if i in ids}
