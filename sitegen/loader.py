@@ -9,18 +9,17 @@ are refused. Other files (images, PDFs) are passed through as assets.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import frontmatter, markup, schema, yamlload
+from . import frontmatter, markup, schema, workers, yamlload
 from .config import SiteConfig
 from .errors import Collector, ContentError
 from .model import ID_RE, Content, Page, Sheet, Source
+from .resolve import citation_key, inline_citations
 from .session import Session
 from .yamlload import YMap
 
@@ -48,7 +47,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     reader = _Reader(config, report, session.parsed if session else {}, contents)
     files = reader.walk()
     if not reader.memo:  # nothing remembered: a first build, where parsing is most of the load
-        _parse_sheets_ahead(config, files, reader.memo, reader.contents)
+        _parse_sheets_ahead(config, files, reader.memo, reader.contents, session.citations if session else None)
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
     pages: dict[str, Page] = {}
@@ -194,41 +193,30 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
 
 
 PARALLEL_PARSE = 200  # sheets; below it a worker pool costs more than it saves
-_AHEAD: tuple[SiteConfig, list, dict | None] | None = None
 
 
 def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo: dict,
-                        contents: dict[str, bytes] | None = None) -> None:
-    """Parse the sheets on every core, into the memo where the loader then finds them.
+                        contents: dict[str, bytes] | None = None, citations: dict | None = None) -> None:
+    """Parse the sheets on every core, into the memo where the loader then finds them
+    (and find their inline citations, for the resolver).
 
-    Workers are forked, so they share the configuration without pickling it; each
-    returns its memo entries (records and problems, which pickle as plain data).
-    The loader still reads every file and uses an entry only when the bytes are
-    the same, so the result is the same as parsing one file after another.
+    Each worker returns its memo entries (records and problems, which pickle as
+    plain data). The loader still reads every file and uses an entry only when
+    the bytes are the same, so the result is the same as parsing one file after another.
     """
-    global _AHEAD
     sheets = [(rel[len("sheets/"):-3], path) for rel, path in files
               if rel.startswith("sheets/") and rel.endswith(".md") and rel.count("/") == 1]
-    jobs = min(os.cpu_count() or 1, 4)
-    if jobs < 2 or len(sheets) < PARALLEL_PARSE or "fork" not in multiprocessing.get_all_start_methods() \
-            or threading.active_count() > 1:
-        return
-    step = -(-len(sheets) // (jobs * 4))
-    _AHEAD = (config, sheets, contents)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for entries in pool.imap(_parse_chunk, [(i, i + step) for i in range(0, len(sheets), step)]):
-                memo.update(entries)
-    finally:
-        _AHEAD = None
 
+    def parse(start: int, end: int) -> tuple[list, list]:
+        reader = _Reader(config, Collector(), {}, contents)
+        found = [reader.sheet(stem, path, config.shown(path)) for stem, path in sheets[start:end]]
+        return list(reader.memo.items()), [(citation_key(s), inline_citations(s)) for s in found if s]
 
-def _parse_chunk(bounds: tuple[int, int]) -> list:
-    config, sheets, contents = _AHEAD
-    reader = _Reader(config, Collector(), {}, contents)
-    for stem, path in sheets[bounds[0]:bounds[1]]:
-        reader.sheet(stem, path, config.shown(path))
-    return list(reader.memo.items())
+    if len(sheets) >= PARALLEL_PARSE:
+        for entries, cited in workers.forked_map(parse, len(sheets), workers.default_jobs()) or []:
+            memo.update(entries)
+            if citations is not None:
+                citations.update(cited)
 
 
 def _with_text(source: Source, text: str, text_path: str) -> Source:

@@ -129,10 +129,15 @@ def _key(word: str) -> str:
 class SourceText:
     """A stored source text, searchable for quotes in normalised form."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, indexed: bool = False):
+        """``indexed``: map every normalised character to its place in the text now (one
+        pass), rather than on the first quote found (a second pass)."""
         self.text = text
-        self.normalized = normalize(text)
-        self._starts = self._ends = None  # built on the first hit only
+        if indexed:
+            self.normalized, self._starts, self._ends = _fold(text, True)
+        else:
+            self.normalized = normalize(text)
+            self._starts = self._ends = None  # built on the first hit only
         self._words = None  # built on the first closest() only
         self._located: dict[str, tuple[int, int] | None] = {}  # quote -> span: a sheet edit re-checks few
 

@@ -16,11 +16,10 @@ from typing import Callable, Iterator
 import hashlib
 import itertools
 import json
-import multiprocessing
-import threading
 
 import jinja2
 
+from . import workers
 from .config import SiteConfig
 from .errors import ContentError, Diagnostic
 from .output import write_file
@@ -287,32 +286,16 @@ def _template_line(exc: Exception) -> int:
     return 1
 
 
-_PENDING: tuple["Renderer", list, Path] | None = None
 PARALLEL_THRESHOLD = 48  # pages; below it a worker pool costs more than it saves
-
-
-def _render_chunk(bounds: tuple[int, int]) -> int:
-    renderer, pending, staging = _PENDING
-    for job in pending[bounds[0]:bounds[1]]:
-        write_file(staging, job.path, renderer.render(job))
-    return bounds[1] - bounds[0]
 
 
 def render_pages(renderer: "Renderer", pending: list[PageJob], jobs: int, staging: Path) -> None:
     """Render pages straight into the staging folder, on several cores when there are
     many. Each page depends only on its own context, so the bytes are the same
     whatever the split, and no page is held in memory longer than it takes to write."""
-    global _PENDING
-    can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if jobs <= 1 or len(pending) < PARALLEL_THRESHOLD or not can_fork:
-        for job in pending:
+    def render(start: int, end: int) -> None:
+        for job in pending[start:end]:
             write_file(staging, job.path, renderer.render(job))
-        return
-    step = max(1, len(pending) // (jobs * 8))
-    chunks = [(i, min(i + step, len(pending))) for i in range(0, len(pending), step)]
-    _PENDING = (renderer, pending, staging)  # inherited by the forked workers, never pickled
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_render_chunk, chunks)
-    finally:
-        _PENDING = None
+
+    if len(pending) < PARALLEL_THRESHOLD or workers.forked_map(render, len(pending), jobs, 8) is None:
+        render(0, len(pending))

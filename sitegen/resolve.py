@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from . import workers
 from .errors import ERROR, Collector, did_you_mean
 from .model import Content, Pos, Sheet, Source
 from .quotes import SourceText, normalize
@@ -144,6 +145,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     from one build to the next.
     """
     session = session or Session()
+    _index_texts(content, session)
     sheets = [s for s in content.sheets.values() if drafts or s.status == "published"]
     included = {s.id for s in sheets}
     links: dict[str, SheetLinks] = {}
@@ -186,7 +188,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
         sheet_links.related.sort()
 
     session.keep_texts({s.text for s in content.sources.values() if s.text is not None})
-    current = {(s.path, s.body_line, s.body) for s in content.sheets.values()}
+    current = {citation_key(s) for s in content.sheets.values()}
     session.citations = {k: v for k, v in session.citations.items() if k in current}
     newest_first = sorted(sheets, key=lambda s: (s.as_of, s.id), reverse=True)
     return Site(
@@ -201,8 +203,29 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     )
 
 
+PARALLEL_TEXTS = 50  # stored texts; below it a worker pool costs more than it saves
+
+
+def _index_texts(content: Content, session: Session) -> None:
+    """Normalise the stored texts the session has not seen, on every core: on a first
+    build that is the longest part of checking quotes."""
+    texts = sorted({s.text for s in content.sources.values() if s.text is not None and s.text not in session.texts})
+    if len(texts) < PARALLEL_TEXTS:
+        return
+    found = workers.forked_map(lambda start, end: [SourceText(t, indexed=True) for t in texts[start:end]],
+                               len(texts), workers.default_jobs())
+    for chunk in found or []:
+        for text in chunk:
+            session.texts[text.text] = text
+
+
+def citation_key(sheet: Sheet) -> tuple:
+    """What a sheet's inline citations are found from (and remembered by)."""
+    return (sheet.path, sheet.body_line, sheet.body)
+
+
 def _inline_citations(sheet: Sheet, session: Session) -> list:
-    key = (sheet.path, sheet.body_line, sheet.body)
+    key = citation_key(sheet)
     found = session.citations.get(key)
     if found is None:
         found = session.citations[key] = inline_citations(sheet)

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMALL_SITE, TODAY
+from conftest import SMALL_SITE, TODAY, snapshot
 from test_invalid_cases import CASES, INVALID, apply_case
-from sitegen import loader
-from sitegen.build import check
+from sitegen import loader, workers
+from sitegen import resolve as resolve_module
+from sitegen.build import build, check
+from sitegen.resolve import citation_key, inline_citations
+from sitegen.session import Session
 from sitegen.config import load_config
 from sitegen.errors import Collector, SitegenError
 
@@ -33,18 +36,38 @@ def test_parallel_parse_reports_what_a_serial_parse_reports(name: str, tmp_path:
     monkeypatch.setattr(loader, "PARALLEL_PARSE", 10**9)
     serial = outcome(root)
     monkeypatch.setattr(loader, "PARALLEL_PARSE", 1)
-    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # the browser tests' threads
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)  # the browser tests' threads
     assert outcome(root) == serial
 
 
 def test_sheets_are_parsed_ahead_on_several_cores(small_site, monkeypatch):
     """The test above compares nothing if the workers never run: check that they fill the memo."""
     monkeypatch.setattr(loader, "PARALLEL_PARSE", 1)
-    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
     config = small_site.config()
     memo: dict = {}
-    loader._parse_sheets_ahead(config, loader._Reader(config, Collector(), {}).walk(), memo)
-    assert sorted(key for key in memo) == [("sheet", f"content/sheets/{name}.md")
-                                           for name in ("bridge-repairs", "ferry-timetable", "overview")]
+    citations: dict = {}
+    loader._parse_sheets_ahead(config, loader._Reader(config, Collector(), {}).walk(), memo, citations=citations)
+    names = ("bridge-repairs", "ferry-timetable", "overview")
+    assert sorted(key for key in memo) == [("sheet", f"content/sheets/{name}.md") for name in names]
+    assert sorted(key[0] for key in citations) == [f"content/sheets/{name}.md" for name in names]
+    assert citations == {citation_key(s[1]): inline_citations(s[1]) for s in memo.values()}
+
+
+def test_stored_texts_are_indexed_on_several_cores(small_site, monkeypatch):
+    monkeypatch.setattr(resolve_module, "PARALLEL_TEXTS", 1)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
+    forked_map, calls = workers.forked_map, []
+    monkeypatch.setattr(workers, "forked_map", lambda work, total, jobs, *rest: calls.append(total) or
+                        forked_map(work, total, jobs, *rest))
+    session = Session()
+    result = build(small_site.config(), today=TODAY, session=session)
+    texts = [s.text for s in result.site.content.sources.values() if s.text is not None]
+    assert calls[0] == len(texts) and all(session.texts[t]._starts is not None for t in texts)
+    serial = snapshot(small_site.site_dir)
+    monkeypatch.setattr(resolve_module, "PARALLEL_TEXTS", 10**9)
+    build(small_site.config(), today=TODAY, use_cache=False)
+    assert snapshot(small_site.site_dir) == serial

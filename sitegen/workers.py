@@ -1,0 +1,45 @@
+"""Work spread over forked processes: the one way sitegen uses more than one core.
+
+Workers are forked, so they see the parent's data as it was at the fork (the
+records, the views, the Jinja environment) without pickling any of it; only the
+bounds of each chunk go to a worker, and only its results come back. A process
+with other threads (``sitegen serve``) is never forked: a thread holding a lock
+at the fork would leave the child stuck.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from typing import Callable, TypeVar
+
+R = TypeVar("R")
+_WORK: Callable | None = None
+
+
+def default_jobs() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def can_fork(jobs: int) -> bool:
+    return jobs > 1 and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_job: int = 4) -> list[R] | None:
+    """``work(start, end)`` over ``range(total)`` in chunks on ``jobs`` forked workers,
+    results in order; None when forking is not possible (the caller then works alone)."""
+    global _WORK
+    if not can_fork(jobs) or total == 0:
+        return None
+    step = -(-total // (jobs * chunks_per_job))
+    _WORK = work
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_run, [(start, min(start + step, total)) for start in range(0, total, step)])
+    finally:
+        _WORK = None
+
+
+def _run(bounds: tuple[int, int]):
+    return _WORK(*bounds)
