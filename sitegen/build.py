@@ -9,6 +9,7 @@ place in one step. A failed build leaves the previous site as it was.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -164,20 +165,36 @@ class Inputs:
     stats: dict[str, tuple] = field(default_factory=dict)  # path -> (size, mtime, ctime, inode)
 
 
-def input_fingerprint(config: SiteConfig, salt: str, today: dt.date) -> Inputs:
+def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict | None = None) -> Inputs:
     """One hash of everything a build reads: every file under docs_dir, the settings
     and templates (in the salt) and the build date. Reading bytes is cheap; parsing
-    is not, so an unchanged site is recognised before anything is parsed."""
+    is not, so an unchanged site is recognised before anything is parsed.
+
+    ``known`` (a session's) maps each file read before to its (size, mtime, ctime,
+    inode), bytes and their hash: a file whose four are unchanged is not read again.
+    """
     parts: list[bytes | str] = [salt, today.isoformat()]
     contents: dict[str, bytes] = {}
-    stats = _walk_inputs(config.docs_dir, parts, contents)
+    stats = _walk_inputs(config.docs_dir, parts, contents, known)
     return Inputs(digest(*parts), contents, stats)
 
 
-def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None) -> dict[str, tuple]:
+def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None,
+                 known: dict | None = None) -> dict[str, tuple]:
     """The (size, mtime, ctime, inode) of everything under docs_dir; with ``parts``, also
-    the names and bytes that make up the fingerprint (read into ``contents``)."""
+    the names and the hashes of the bytes that make up the fingerprint (bytes read into ``contents``)."""
     stats: dict[str, tuple] = {}
+    seen: dict = {}
+
+    def read(path: str, stat: tuple) -> bytes:
+        entry = known.get(path) if known is not None and stat else None
+        if entry is None or entry[0] != stat:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            entry = (stat, data, hashlib.sha256(data).digest())
+        seen[path] = entry
+        contents[path] = entry[1]
+        return entry[2]
 
     def walk(folder: str, prefix: str) -> None:
         with os.scandir(folder) as found:
@@ -198,8 +215,7 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
                 elif entry.is_dir():
                     walk(entry.path, prefix + entry.name + "/")
                 elif parts is not None and entry.is_file(follow_symlinks=False):
-                    with open(entry.path, "rb") as handle:
-                        parts.append(contents.setdefault(entry.path, handle.read()))
+                    parts.append(read(entry.path, stats[entry.path]))
                 elif parts is not None:
                     parts.append("not a file")  # a pipe or a device: the loader skips it
             except (OSError, RuntimeError) as exc:  # broken links, loops: the loader reports them
@@ -207,6 +223,9 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
                     parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
 
     walk(str(docs), "")
+    if known is not None:  # what the next build of the session can trust without reading
+        known.clear()
+        known.update(seen)
     return stats
 
 
@@ -244,7 +263,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     salt = config_salt(config)
     session.start(salt)
     cache = BuildCache(config, salt) if use_cache else None
-    inputs = input_fingerprint(config, salt, today) if cache else Inputs("", {})
+    inputs = input_fingerprint(config, salt, today, session.files) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
         output.clean_leftovers(config.site_dir)  # a killed build's folders go, whatever else happens

@@ -36,6 +36,7 @@ class Session:
         self.clear()
 
     def clear(self) -> None:
+        self.files: dict[str, tuple] = {}                # file -> (size, mtime, ctime, inode), bytes, sha256
         self.parsed: dict[tuple[str, str], tuple[bytes, Any, list, bool]] = {}  # (kind, file) -> raw, result, problems, failed
         self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
         self.citations: dict[tuple, list] = {}         # (file, first body line, body) -> inline citations
@@ -77,7 +78,7 @@ class Session:
     def forget_sources(self) -> None:
         """Drop what only the next build would use (files' bytes and parses, stored texts,
         citation checks), keeping the views the pages are being rendered from."""
-        self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}
+        self.files, self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}, {}
 
     def keep_sheets(self, ids) -> None:
         """Forget the views of sheets that are gone (deleted, renamed, made drafts)."""
