@@ -105,10 +105,10 @@ class BuildCache:
 
     def save(self, fingerprint: str, page_keys: dict[str, str], warnings: list[list], files: list[str] = ()) -> None:
         """Record what the site on disk now holds (call after the swap)."""
-        site = str(self.config.site_dir)
+        site = f"{self.config.site_dir}/"
         pages = {}
         for path, key in page_keys.items():
-            sig = _signature(os.path.join(site, path))
+            sig = _signature(site + path)
             if sig:
                 pages[path] = [key, sig]
         body = {"salt": self.salt, "fingerprint": fingerprint, "pages": pages, "warnings": warnings,
@@ -129,16 +129,15 @@ class BuildCache:
 
     def describes_site(self) -> bool:
         """True when every page on disk is the one the manifest recorded (and the folder is sitegen's)."""
-        site = str(self.config.site_dir)
-        return bool(self.pages) and all(_signature(os.path.join(site, path)) == sig
-                                        for path, (_, sig) in self.pages.items())
+        site = f"{self.config.site_dir}/"  # paths are the build's own, checked when written
+        return bool(self.pages) and all(_signature(site + path) == sig for path, (_, sig) in self.pages.items())
 
     def reusable(self, path: str, key: str) -> str | None:
         """The previous build's file for this page, if its context key is unchanged and the file is untouched."""
         entry = self.pages.get(path)
         if entry is None or entry[0] != key:
             return None
-        file = os.path.join(self.config.site_dir, path)
+        file = f"{self.config.site_dir}/{path}"
         return file if _signature(file) == entry[1] else None
 
     # -- Markdown ---------------------------------------------------------------

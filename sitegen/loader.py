@@ -134,7 +134,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
                          "rename or move the file")
         elif parts[0] not in ("sheets", "sources", "data"):
             if claim(rel, shown):
-                assets[rel] = path
+                assets[rel] = Path(path)
         else:
             report.warning(shown, 1, 1, "file ignored: it is not a kind of content sitegen knows here",
                            "sheets are sheets/*.md, sources sources/*.yml with an optional .txt, "
@@ -195,7 +195,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
 PARALLEL_PARSE = 200  # sheets; below it a worker pool costs more than it saves
 
 
-def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, Path]], memo: dict,
+def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, str]], memo: dict,
                         contents: dict[str, bytes] | None = None, citations: dict | None = None) -> None:
     """Parse the sheets on every core, into the memo where the loader then finds them
     (and find their inline citations, for the resolver).
@@ -282,11 +282,11 @@ class _Reader:
     def __init__(self, config: SiteConfig, report: Collector, memo: dict | None = None,
                  contents: dict[str, bytes] | None = None):
         self.config, self.report = config, report
-        self.failed: set[Path] = set()
+        self.failed: set[str] = set()
         self.memo = memo
         self.contents = contents or {}
 
-    def _parsed(self, kind: str, path: Path, shown: str, parse: Callable[[bytes], Any]):
+    def _parsed(self, kind: str, path: str, shown: str, parse: Callable[[bytes], Any]):
         """``parse(raw)`` of the file's bytes, with the problems it reports. The result
         and the problems are remembered with the bytes, and replayed when they recur."""
         raw = self.read_bytes(path, shown)
@@ -309,13 +309,13 @@ class _Reader:
             self.failed.add(path)
         return result
 
-    def ok(self, path: Path) -> bool:
+    def ok(self, path: str) -> bool:
         return path not in self.failed
 
-    def walk(self) -> list[tuple[str, Path]]:
+    def walk(self) -> list[tuple[str, str]]:
         """(path relative to docs_dir, path) of every file to read: a folder's files by name,
         then its sub-folders by name; hidden files and editors' leftovers are skipped."""
-        found: list[tuple[str, Path]] = []
+        found: list[tuple[str, str]] = []  # plain strings: 10,000 Path objects cost a tenth of a second
 
         def visit(folder: str, prefix: str) -> None:
             with os.scandir(folder) as listing:
@@ -329,9 +329,8 @@ class _Reader:
             folders = [e for e in folders if not e.is_symlink() or self._inside(Path(e.path))]
             for entry in files:
                 if not entry.name.endswith(SKIPPED_SUFFIXES):
-                    path = Path(entry.path)
-                    if (not entry.is_symlink() or self._inside(path)) and entry.is_file():
-                        found.append((prefix + entry.name, path))
+                    if (not entry.is_symlink() or self._inside(Path(entry.path))) and entry.is_file():
+                        found.append((prefix + entry.name, entry.path))
             for entry in folders:
                 visit(entry.path, prefix + entry.name + "/")
 
@@ -357,9 +356,9 @@ class _Reader:
             return False
         return True
 
-    def read_bytes(self, path: Path, shown: str) -> bytes | None:
+    def read_bytes(self, path: str, shown: str) -> bytes | None:
         try:
-            raw = self.contents.get(str(path))
+            raw = self.contents.get(path)
             if raw is None:
                 with open(path, "rb") as handle:
                     raw = handle.read(self.config.max_file_size + 1)
@@ -387,17 +386,17 @@ class _Reader:
             return None
         return text.removeprefix("\ufeff")
 
-    def _text(self, raw: bytes, path: Path, shown: str) -> str | None:
+    def _text(self, raw: bytes, path: str, shown: str) -> str | None:
         text = self.decode(raw, shown)
         if text is None:
             self.failed.add(path)
             return None
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
-    def yaml_file(self, path: Path, shown: str):
+    def yaml_file(self, path: str, shown: str):
         return self._parsed("yaml", path, shown, lambda raw: self._yaml(raw, path, shown))
 
-    def _yaml(self, raw: bytes, path: Path, shown: str):
+    def _yaml(self, raw: bytes, path: str, shown: str):
         text = self._text(raw, path, shown)
         if text is None:
             return None
@@ -408,7 +407,7 @@ class _Reader:
             self.report.extend(exc.diagnostics)
             return None
 
-    def _front(self, raw: bytes, path: Path, shown: str, required: bool):
+    def _front(self, raw: bytes, path: str, shown: str, required: bool):
         text = self._text(raw, path, shown)
         if text is None:
             return None
@@ -442,10 +441,10 @@ class _Reader:
         if problem:
             self.report.error(shown, parts.body_line + problem.line - 1, problem.col, problem.message, problem.hint)
 
-    def sheet(self, sheet_id: str, path: Path, shown: str) -> Sheet | None:
+    def sheet(self, sheet_id: str, path: str, shown: str) -> Sheet | None:
         return self._parsed("sheet", path, shown, lambda raw: self._sheet(raw, sheet_id, path, shown))
 
-    def _sheet(self, raw: bytes, sheet_id: str, path: Path, shown: str) -> Sheet | None:
+    def _sheet(self, raw: bytes, sheet_id: str, path: str, shown: str) -> Sheet | None:
         loaded = self._front(raw, path, shown, required=True)
         if loaded is None:
             return None
@@ -453,10 +452,10 @@ class _Reader:
         self._check_body(parts, shown)
         return schema.sheet_from_yaml(sheet_id, shown, data, parts.body, parts.body_line, self.report)
 
-    def page(self, slug: str, path: Path, shown: str) -> Page | None:
+    def page(self, slug: str, path: str, shown: str) -> Page | None:
         return self._parsed(f"page {slug}", path, shown, lambda raw: self._page(raw, slug, path, shown))
 
-    def _page(self, raw: bytes, slug: str, path: Path, shown: str) -> Page | None:
+    def _page(self, raw: bytes, slug: str, path: str, shown: str) -> Page | None:
         loaded = self._front(raw, path, shown, required=False)
         if loaded is None:
             return None

@@ -38,9 +38,9 @@ class PageJob:
     context: Callable[[], dict]
     title: str
     # What the context is made from, when that is much smaller than the context itself
-    # (a sheet page is made from the sheet's view, whose digest is memoised): the page's
-    # cache key is taken from these, and the context is built only if the page is rendered.
-    # Without it, the key is taken from the context.
+    # (a sheet page is made from the sheet's view, whose digest is memoised): a flat list
+    # of views and other JSON values. The page's cache key is taken from these, and the
+    # context is built only if the page is rendered. Without it, the key is taken from the context.
     inputs: Callable[[], list] | None = None
 
 
@@ -118,14 +118,15 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
     def about(ids: list[str]) -> list:  # what _facts_about makes its lists from
         shown = [i for i in ids if i in site.links]
-        return [[views.sheet_card(i) for i in shown], [views.facts_of(content.sheets[i]) for i in _quoted(site, shown)]]
+        return [*(views.sheet_card(i) for i in shown), "quoted:",
+                *(views.facts_of(content.sheets[i]) for i in _quoted(site, shown))]
 
     for topic in sorted(content.topics.values(), key=lambda t: t.id):
         ids = site.by_topic.get(topic.id, [])
         yield PageJob(f"topics/{topic.id}/index.html", "topic.html",
                       lambda t=topic, ids=ids: {"topic": dict(views.topic_ref(t.id), description=t.description),
                                                 **_facts_about(site, views, ids)}, topic.name,
-                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, about(ids)])
+                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, *about(ids)])
     yield PageJob("entities/index.html", "entities.html", lambda: {"entities": _entity_list(site, views)}, "People and organisations")
     for entity in sorted(content.entities.values(), key=lambda e: e.id):
         ids = site.by_entity.get(entity.id, [])
@@ -134,7 +135,7 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
                                                             "organization": e.organization, "country": e.country,
                                                             "aliases": list(e.aliases)},
                                                  **_facts_about(site, views, ids)}, entity.name,
-                      inputs=lambda e=entity, ids=ids: [repr(e), about(ids)])
+                      inputs=lambda e=entity, ids=ids: [repr(e), *about(ids)])
     # The timeline is made from the events' views (each names its sheet's card); the figures
     # page from each sheet's card and figures.
     yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline",
@@ -225,11 +226,12 @@ class Renderer:
     def key(self, job: PageJob, salt: str) -> str:
         """The page's cache key. What every page shows besides its own values is made
         from the settings (in the salt), the navigation and the page's path and title."""
-        own = job.inputs() if job.inputs is not None else job.context()
-        if all(isinstance(item, View) for item in own):  # a sheet page: its view's digest says it all
-            data = "\n".join([job.template, job.path, job.title, self._nav_json, *(v.digest for v in own)])
+        if job.inputs is not None:  # one line per input: a view's digest, or a value in JSON (one line too)
+            own = [v.digest if isinstance(v, View) else json.dumps(v, sort_keys=True, ensure_ascii=False)
+                   for v in job.inputs()]
+            data = "\n".join([job.template, job.path, job.title, self._nav_json, *own])
         else:
-            data = json.dumps([job.template, job.path, job.title, self.pages_nav, own],
+            data = json.dumps([job.template, job.path, job.title, self.pages_nav, job.context()],
                               sort_keys=True, ensure_ascii=False, default=cache_repr)
         return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
 

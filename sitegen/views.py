@@ -280,9 +280,9 @@ class Views:
     def source_inputs(self, source: Source) -> list:
         """What :meth:`source` makes a source page from (its cache key). The stored text is
         there through its sha256: the loader refuses a text that does not match it."""
-        return [self.source_ref(source), source.language, str(source.retrieved), source.sha256,
-                source.text is not None, [(p.start, p.end, p.anchor, p.quote) for p in self.site.passages.get(source.id, [])],
-                [self.sheet_card(s) for s in self.site.cited_by.get(source.id, []) if s in self.site.links]]
+        return [self.source_ref(source), source.language, str(source.retrieved), source.sha256, source.text is not None,
+                [(p.start, p.end, p.anchor, p.quote) for p in self.site.passages.get(source.id, [])],
+                *(self.sheet_card(s) for s in self.site.cited_by.get(source.id, []) if s in self.site.links)]
 
     def source(self, source: Source) -> dict:
         view = dict(self.source_ref(source))
