@@ -154,27 +154,26 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     by_topic: dict[str, list[str]] = defaultdict(list)
     by_entity: dict[str, list[str]] = defaultdict(list)
     checked: dict[str, tuple] = {}
+    # Everything a sheet's check reads besides the sheet itself, for the whole site at once:
+    # when none of it changed, an unchanged sheet (the very record) keeps its result unexamined.
+    world = (today, content.sources, content.broken_sources, frozenset(content.topics), frozenset(content.entities),
+             content.broken_vocabularies, frozenset(content.sheets), content.broken_sheets, frozenset(included))
+    same_world, session.world = session.world == world, world
     for sheet in sorted(sheets, key=lambda s: s.id):
+        entry = session.resolved.get(sheet.id)
+        if same_world and entry is not None and entry[0][0] is sheet:
+            checked[sheet.id] = entry
+            _replay(entry[1], sheet, report, links, by_topic, by_entity, cited_by, passages)
+            continue
         inline = _inline_citations(sheet, session)
         inputs = _sheet_inputs(sheet, inline, content, included, today)
-        entry = session.resolved.get(sheet.id)
         if entry is None or entry[0] != inputs:
             entry = (inputs, _check_sheet(sheet, inline, content, included, today, session))
             if not any(p.severity == ERROR for p in entry[1].problems):  # hints of errors name other ids
                 checked[sheet.id] = entry
         else:
             checked[sheet.id] = entry
-        result = entry[1]
-        report.extend(result.problems)
-        links[sheet.id] = SheetLinks(list(result.links.notes), dict(result.links.note_index), [], result.links.stale)
-        for topic in result.topics:
-            by_topic[topic].append(sheet.id)
-        for entity in result.entities:
-            by_entity[entity].append(sheet.id)
-        for source_id in result.cited:
-            cited_by[source_id].add(sheet.id)
-        for source_id, passage in result.passages:
-            passages[source_id].setdefault(passage.anchor, passage)
+        _replay(entry[1], sheet, report, links, by_topic, by_entity, cited_by, passages)
     session.resolved = checked
 
     # related sheets work both ways
@@ -217,6 +216,21 @@ def _index_texts(content: Content, session: Session) -> None:
     for chunk in found or []:
         for text in chunk:
             session.texts[text.text] = text
+
+
+def _replay(result: _SheetResult, sheet: Sheet, report: Collector, links: dict, by_topic: dict, by_entity: dict,
+            cited_by: dict, passages: dict) -> None:
+    """Add one sheet's result to the site's indexes (its links are copied: related sheets are added to them)."""
+    report.extend(result.problems)
+    links[sheet.id] = SheetLinks(list(result.links.notes), dict(result.links.note_index), [], result.links.stale)
+    for topic in result.topics:
+        by_topic[topic].append(sheet.id)
+    for entity in result.entities:
+        by_entity[entity].append(sheet.id)
+    for source_id in result.cited:
+        cited_by[source_id].add(sheet.id)
+    for source_id, passage in result.passages:
+        passages[source_id].setdefault(passage.anchor, passage)
 
 
 def citation_key(sheet: Sheet) -> tuple:

@@ -41,6 +41,7 @@ class Session:
         self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
         self.citations: dict[tuple, list] = {}         # (file, first body line, body) -> inline citations
         self.resolved: dict[str, tuple] = {}           # sheet id -> (inputs, what checking it gave)
+        self.world: tuple = ()                         # what every sheet's check read, at the last build
         self.cards: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, card view)
         self.sheets: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, sheet view)
         self.exports: dict[str, tuple] = {}           # sheet id -> (its view, its lines of the JSON exports)
@@ -79,6 +80,7 @@ class Session:
         """Drop what only the next build would use (files' bytes and parses, stored texts,
         citation checks), keeping the views the pages are being rendered from."""
         self.files, self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}, {}
+        self.world = ()
 
     def keep_sheets(self, ids) -> None:
         """Forget the views of sheets that are gone (deleted, renamed, made drafts)."""
