@@ -36,12 +36,13 @@ def edit(site: TinySite, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def incremental_equals_cold(site: TinySite) -> tuple[dict[str, bytes], object]:
-    """Build with the cache, and cold into a folder of its own; both trees must be equal.
+def incremental_equals_cold(site: TinySite, session: Session | None = None) -> tuple[dict[str, bytes], object]:
+    """Build with the cache (through ``session`` when given, as `serve` does), and cold into a
+    folder of its own; both trees must be equal.
 
     The cold build must not touch site/: it would reset the cache's record of it.
     """
-    result = build(site.config(), today=TODAY)
+    result = build(site.config(), today=TODAY, session=session)
     incremental = snapshot(site.site_dir)
     cold_dir = site.root / "site-cold"
     build(site.config(site_dir=cold_dir), today=TODAY, use_cache=False)
@@ -95,36 +96,24 @@ def test_incremental_build_equals_cold_build(site: TinySite, change: str):
     assert after != first, "the change must show in the output"
 
 
-def session_equals_cold(site: TinySite, session: Session) -> dict[str, bytes]:
-    """As incremental_equals_cold, through a session that updates site/ in place (as `serve` does)."""
-    build(site.config(), today=TODAY, session=session)
-    incremental = snapshot(site.site_dir)
-    cold_dir = site.root / "site-cold"
-    build(site.config(site_dir=cold_dir), today=TODAY, use_cache=False)
-    cold = snapshot(cold_dir)
-    assert sorted(incremental) == sorted(cold)
-    assert [p for p in cold if incremental[p] != cold[p]] == []
-    return incremental
-
-
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_session_build_equals_cold_build(site: TinySite, change: str):
     """What a session remembers (parses, quotes, views, exports) never outlives a change."""
     session = Session(update_in_place=True)
-    first = session_equals_cold(site, session)
+    first, _ = incremental_equals_cold(site, session)
     CHANGES[change](site)
-    assert session_equals_cold(site, session) != first, "the change must show in the output"
+    assert incremental_equals_cold(site, session)[0] != first, "the change must show in the output"
 
 
 def test_one_session_through_every_change(site: TinySite):
     session = Session(update_in_place=True)
-    session_equals_cold(site, session)
+    incremental_equals_cold(site, session)
     # Each change on its own is tested above; here they pile up in one session
     # (the rename is left out: it rewrites the line the deletion edits).
     order = [c for c in CHANGES if c not in ("renamed sheet", "deleted sheet")] + ["deleted sheet"]
     for change in order:
         CHANGES[change](site)
-        session_equals_cold(site, session)
+        incremental_equals_cold(site, session)
 
 
 def test_session_updates_only_the_changed_page_in_place(site: TinySite):
