@@ -1,12 +1,14 @@
-"""What one process remembers between builds (``sitegen serve``, the MkDocs plugin).
+"""What one process remembers between builds (``sitegen serve``).
 
 A one-off ``sitegen build`` starts from nothing. A process that builds again
-and again keeps, from one build to the next: each input file's parse (with
-the problems it reported), each stored text's normalised form and the quotes
-located in it, the citations found in each body, and each sheet's view with
-its converted Markdown. Every entry is looked up by the exact inputs it was
-made from — a file's bytes, records compared by value — so an edited file
-misses and is parsed again: the memo saves time and never changes a byte.
+and again keeps, from one build to the next: each input file's bytes (read
+again only when its size, times or inode change) and parse (with the problems
+it reported), each stored text's normalised form and the quotes located in it,
+the citations found in each body, each sheet's citation check, and each
+sheet's view with its converted Markdown, feed entry and export lines. Every
+entry is looked up by the exact inputs it was made from — a file's bytes,
+records compared by value — so an edited file misses and is parsed again: the
+memo saves time and never changes a byte.
 
 Entries are replaced, not added, when their file changes, so memory stays
 bounded by the size of the site. A change of settings, templates or sitegen
