@@ -148,7 +148,7 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     for path, data in others.items():
         output.replace_file(site_dir, path, data, only_if_changed=True)
     for path, source in copies.items():
-        output.replace_file(site_dir, path, output.read_asset(source, path), only_if_changed=True)
+        output.replace_file(site_dir, path, output.read_asset(source), only_if_changed=True)
     files = sorted([*others, *copies])
     for path in sorted(set(cache.pages) - set(plan.keys)) + sorted(set(cache.files) - set(files)):
         output.remove_output(site_dir, path)

@@ -339,11 +339,11 @@ def replace_file(root: Path, relpath: str, data: bytes, only_if_changed: bool = 
         raise OutputError(f"could not write '{relpath}': {e.strerror}; build again once the problem is fixed") from e
 
 
-def read_asset(source: Path, relpath: str) -> bytes:
+def read_asset(source: Path) -> bytes:
     try:
         return source.read_bytes()
-    except OSError:
-        raise OutputError(f"'{source}' disappeared while the site was being built; build again") from None
+    except OSError as e:
+        raise OutputError(f"could not read '{source}': {e.strerror}; build again once the problem is fixed") from None
 
 
 def remove_output(root: Path, relpath: str) -> None:
