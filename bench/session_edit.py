@@ -31,12 +31,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--title", action="store_true",
+                        help="edit the sheet's title instead of its body (a title shows on every listing of the sheet)")
     args = parser.parse_args()
     session = Session(update_in_place=True)
-    edit = OneWordEdit(args.corpus)
+    edit = TitleEdit(args.corpus) if args.title else OneWordEdit(args.corpus)
     with tempfile.TemporaryDirectory(prefix="sitegen-bench-") as folder:  # serve builds into a folder of its own
         config = load_config(args.corpus / "mkdocs.yml").with_options(site_dir=Path(folder) / "site")
         run(config, session, edit, args.runs)
+
+
+class TitleEdit(OneWordEdit):
+    """The same sheet, its title changed instead (alternating with the original)."""
+
+    def __init__(self, corpus: Path):
+        super().__init__(corpus)
+        self.title = next(line for line in self.original.splitlines() if line.startswith("title: "))
+
+    def __call__(self, i: int) -> None:
+        title = "title: An edited title" if i % 2 == 0 else self.title
+        self.path.write_text(self.original.replace(self.title, title, 1), encoding="utf-8")
 
 
 def run(config, session: Session, edit: OneWordEdit, runs: int) -> None:
