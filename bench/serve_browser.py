@@ -4,7 +4,7 @@
 
 Starts `sitegen serve` on the corpus (its own process, as an editor runs it),
 opens the middle sheet in headless Debian Chromium, then changes the sheet's
-title and times the moment the file is saved to the moment the new title is on
+title (or, with --body, one word of its body, as run.py's edit does) and times the moment the file is saved to the moment the new title is on
 the page has loaded again with it: file watching (a 0.2 s poll), the rebuild,
 the live-reload signal and the browser's reload together. Prints one line per
 edit and the median.
@@ -24,6 +24,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import OneWordEdit  # noqa: E402
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -52,8 +54,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--body", action="store_true", help="edit one word of the body instead of the title")
     args = parser.parse_args()
-    sheet = sorted((args.corpus / "content" / "sheets").glob("*.md"))[len(list((args.corpus / "content" / "sheets").glob("*.md"))) // 2]
+    sheets = sorted((args.corpus / "content" / "sheets").glob("*.md"))
+    sheet = sheets[len(sheets) // 2]  # the sheet OneWordEdit edits
     original = sheet.read_text(encoding="utf-8")
     title = next(line for line in original.splitlines() if line.startswith("title: "))
     port = free_port()
@@ -69,17 +73,24 @@ def main() -> None:
             page = browser.new_page()
             page.goto(url)
             heading = page.locator("h1#sheet-title")
+            body_edit = OneWordEdit(args.corpus)
             for run in range(args.runs):
                 new = f"title: Edited title {run + 1}"
                 time.sleep(1.0)  # an editor saves seconds apart
                 # The reload is awaited as an event: polling the heading would add Playwright's
                 # own polling steps (0.1, 0.25, 0.5 s...) to the figure.
                 with page.expect_navigation(wait_until="load", timeout=60_000):
-                    sheet.write_text(original.replace(title, new, 1), encoding="utf-8")
+                    if args.body:
+                        body_edit(run)
+                    else:
+                        sheet.write_text(original.replace(title, new, 1), encoding="utf-8")
                     saved = time.monotonic()
                 latencies.append(time.monotonic() - saved)
-                expect(heading).to_have_text(new[len("title: "):], timeout=1000)  # the reloaded page is the new one
-                print(f"edit {run + 1}: {latencies[-1]:.2f} s from save to the new title on screen", flush=True)
+                if args.body:  # the reloaded page is the new one
+                    assert ("Meanwhile," in page.content()) == (run % 2 == 0)
+                else:
+                    expect(heading).to_have_text(new[len("title: "):], timeout=1000)
+                print(f"edit {run + 1}: {latencies[-1]:.2f} s from save to the reloaded page", flush=True)
             browser.close()
     finally:
         sheet.write_text(original, encoding="utf-8")
