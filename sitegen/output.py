@@ -188,15 +188,19 @@ def write_file(root: Path, relpath: str, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise OutputError(
-                f"no space left on device while writing '{relpath}'; the previous site "
-                "is untouched — free some space and build again"
-            ) from e
+        _raise_if_no_space(e, relpath)
         raise OutputError(
             f"could not write '{relpath}': {e.strerror}; the previous site is untouched — "
             "fix the problem and build again"
         ) from e
+
+
+def _raise_if_no_space(error: OSError, relpath: str) -> None:
+    if error.errno == errno.ENOSPC:
+        raise OutputError(
+            f"no space left on device while writing '{relpath}'; the previous site "
+            "is untouched — free some space and build again"
+        ) from error
 
 
 def copy_file(root: Path, relpath: str, source: Path) -> None:
@@ -210,11 +214,7 @@ def copy_file(root: Path, relpath: str, source: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
     except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise OutputError(
-                f"no space left on device while writing '{relpath}'; the previous site "
-                "is untouched — free some space and build again"
-            ) from e
+        _raise_if_no_space(e, relpath)
         if not os.path.exists(source):
             raise OutputError(
                 f"'{source}' disappeared while the site was being built; the previous site is "
