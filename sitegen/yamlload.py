@@ -203,16 +203,33 @@ MAX_YAML_DEPTH = 50
 
 
 def _check_depth(loader_class, text: str) -> None:
-    """Count nesting on libyaml's event stream (its parser keeps an explicit stack, so
-    this pass is safe at any depth) before the composer and constructors recurse.
-    Syntax errors are left to the real load, which reports them the usual way."""
+    """Count nesting on the parser's event stream (it keeps an explicit stack, so this
+    pass is safe at any depth) before the composer and constructors recurse.
+
+    libyaml 0.2.6 and newer stop at a nesting limit of their own, and their scanner reads
+    up to 1,024 characters ahead, so that error can come before this count reaches
+    MAX_YAML_DEPTH: the count is then redone on PyYAML's pure-Python parser, which has no
+    such limit, so the editor gets the same message at the same place with any libyaml.
+    Any other error is a real syntax error and goes to the caller as it is."""
     # Every level opens on a new line, after a '- ' or '? ' entry, or with '[' or '{':
     # when there are too few of those in all, the text cannot nest too deep.
     openers = (text.count("\n") + text.count("[") + text.count("{") + 1
                + sum(text.count(c + after) for c in "-?" for after in " \t\n"))
     if openers <= MAX_YAML_DEPTH:
         return
-    parser = loader_class(text)
+    try:
+        _count_depth(loader_class(text))
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" not in str(exc.problem or ""):
+            raise
+        _count_depth(_PurePythonEvents(text))
+
+
+class _PurePythonEvents(yaml.SafeLoader):
+    """PyYAML's own parser, used only to count nesting where libyaml gave up."""
+
+
+def _count_depth(parser) -> None:
     depth = 0
     try:
         while True:
@@ -227,8 +244,6 @@ def _check_depth(loader_class, text: str) -> None:
                                       "flatten the data: content needs only a few levels")
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
-        return
     finally:
         parser.dispose()
 

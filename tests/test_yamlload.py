@@ -140,3 +140,25 @@ def test_env_only_with_env_flag(monkeypatch):
 def test_empty_document_is_none():
     assert yamlload.load("", "f.yml") is None
     assert yamlload.load("# only a comment\n", "f.yml") is None
+
+
+DEPTH_MESSAGE = ("error: YAML nested more than 50 levels deep (lists and mappings inside one another)\n"
+                 "  hint: flatten the data: content needs only a few levels")
+
+
+@pytest.mark.parametrize("depth", [51, 999, 1001, 5000, 100000])
+def test_deep_flow_nesting_gets_sitegens_message_whatever_libyaml_limits(depth):
+    """libyaml 0.2.6 (PyYAML 6.0.4) stops near 1,000 levels with a bare 'exceeded maximum nesting
+    depth' found 1,000 characters further on; the editor must still get sitegen's message at level 51."""
+    assert error("countries: " + "[" * depth + "\n") == "f.yml:1:61: " + DEPTH_MESSAGE
+
+
+def test_deep_block_nesting_gets_sitegens_message():
+    text = "".join("  " * level + f"k{level}:\n" for level in range(3000)) + "  " * 3000 + "end: 1\n"
+    assert error(text) == "f.yml:51:101: " + DEPTH_MESSAGE
+
+
+def test_a_syntax_error_in_a_text_with_many_openers_is_reported_not_swallowed():
+    text = "items:\n" + "".join(f"  - [{n}]\n" for n in range(60)) + "title: China: a summary\n"
+    assert error(text) == ("f.yml:62:13: error: invalid YAML: mapping values are not allowed in this context\n"
+                           "  hint: a value containing ': ' must be put in quotes")
