@@ -105,6 +105,11 @@ class _Loader(yaml.CSafeLoader):
         result.start = _pos(node.start_mark, self.line_offset)
         result.written_as = {}
         for key_node, value_node in node.value:
+            if self.keys_as_written and key_node.tag == "tag:yaml.org,2002:str" and key_node.value == "<<" \
+                    and not key_node.style:
+                # YAML 1.1 would copy the fields of the mapping in silently; 1.2 has no merge key.
+                raise YAMLProblem("YAML merge keys (<<) are not allowed in content", key_node.start_mark,
+                                  "write the fields out in full")
             key = self.construct_object(key_node, deep=True)
             if self.keys_as_written and not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
                 key = key_node.value

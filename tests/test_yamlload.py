@@ -37,7 +37,7 @@ ALIAS = ("f.yml:1:4: error: YAML anchors and aliases (&name, *name) are not allo
 @pytest.mark.parametrize("text", [
     "a: &x [1, 2]\nb: *x\n",            # a collection
     "a: &x text\nb: *x\n",              # a scalar
-    "a: &x {k: 1}\nb:\n  <<: *x\n",     # a merge key through an alias
+    "a: &x {k: 1}\nb:\n  '<<': *x\n",   # a quoted << is a plain key, its value an alias
 ])
 def test_aliases_are_refused(text):
     assert error(text).split("\n")[0].split(": error: ")[1] == ALIAS.split("\n")[0].split(": error: ")[1]
@@ -123,9 +123,13 @@ def test_keys_are_the_text_typed():
     assert "duplicate key 'true'" in error('true: a\n"true": b\n')
 
 
-def test_a_merge_key_is_only_a_key():
-    """YAML 1.1's `<<` merge would copy fields in silently; in content it is a key like any other."""
-    assert yamlload.load("a:\n  <<: {k: 1}\n  j: 2\n", "f.yml") == {"a": {"<<": {"k": "1"}, "j": "2"}}
+def test_a_merge_key_is_refused_even_without_an_alias():
+    """YAML 1.1's `<<` would copy the fields of a mapping in silently."""
+    assert error("a:\n  j: 2\n  <<: {k: 1}\n") == ("f.yml:3:3: error: YAML merge keys (<<) are not allowed in content\n"
+                                                 "  hint: write the fields out in full")
+    assert error("a: &x {k: 1}\nb:\n  <<: *x\n").startswith("f.yml:3:3: error: YAML merge keys (<<) are not allowed")
+    assert yamlload.load("a:\n  '<<': {k: 1}\n", "f.yml") == {"a": {"<<": {"k": "1"}}}  # quoted: a key
+    assert yamlload.load("a: <<\n", "f.yml") == {"a": "<<"}
 
 
 def test_values_that_are_not_text_remember_how_they_were_written():
