@@ -129,7 +129,7 @@ class Fields:
             except ValueError:
                 pass
         self.problem(key, f"'{key}' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '{self.written(key)}'",
-                     "quote a partial date: \"2019-05\"; check that the day exists")
+                     "check that the month and the day exist, e.g. 2019-05 or 2019-05-01")
         return None
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:

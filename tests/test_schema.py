@@ -151,13 +151,13 @@ def test_wrong_type_of_a_required_field(field, value, expected):
                                        "  hint: add a line 'value: ...'"),
     ("timeline: [{date: 2019-13, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '2019-13'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
     ("timeline: [{date: 2019-02-29, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '2019-02-29'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
     ("timeline: [{date: May 2019, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not 'May 2019'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
 ])
 def test_each_optional_field_type_error(line, expected):
     assert only_problem(sheet_problems, GOOD_SHEET + line + "\n") == expected
