@@ -76,7 +76,7 @@ def _pos(mark, line_offset: int = 0) -> tuple[int, int]:
 class _Loader(yaml.CSafeLoader):
     line_offset = 0
     source = ""  # the text being loaded, to cut out how values were written
-    keys_as_written = True  # a key is a name: `no:` and `2024:` are the text typed
+    content = True  # content YAML: a key is the text typed (`no:`, `2024:`), and no << merge keys
 
     def construct_object(self, node, deep=False):
         # The composer hands back the anchored node itself for every *alias, so
@@ -105,13 +105,13 @@ class _Loader(yaml.CSafeLoader):
         result.start = _pos(node.start_mark, self.line_offset)
         result.written_as = {}
         for key_node, value_node in node.value:
-            if self.keys_as_written and key_node.tag == "tag:yaml.org,2002:str" and key_node.value == "<<" \
+            if self.content and key_node.tag == "tag:yaml.org,2002:str" and key_node.value == "<<" \
                     and not key_node.style:
                 # YAML 1.1 would copy the fields of the mapping in silently; 1.2 has no merge key.
                 raise YAMLProblem("YAML merge keys (<<) are not allowed in content", key_node.start_mark,
                                   "write the fields out in full")
             key = self.construct_object(key_node, deep=True)
-            if self.keys_as_written and not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+            if self.content and not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
                 key = key_node.value
             try:
                 hash(key)
@@ -170,7 +170,7 @@ class _EnvLoader(_Loader):
     """The loader for mkdocs.yml: YAML 1.1 as MkDocs reads it, and MkDocs' ``!ENV`` tag."""
 
     yaml_implicit_resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
-    keys_as_written = False
+    content = False
 
 
 def _construct_env(loader, node):
