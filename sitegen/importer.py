@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ContentError, Diagnostic, UsageError
+from .errors import ContentError, Diagnostic, UsageError, printable
+from .model import is_id
 
-ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 BOM = b"\xef\xbb\xbf"
 HEADER_RE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+(.*))?$")
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -152,9 +152,9 @@ def import_file(path: Path, sources_dir: Path, *, source_id: str | None = None,
                 display_root: Path | None = None) -> ImportedSource:
     """Store ``path`` as ``<sources_dir>/<id>.txt`` plus a pre-filled ``<id>.yml``."""
     path, sources_dir = Path(path), Path(sources_dir)
-    if source_id is not None and not ID_RE.match(source_id):
+    if source_id is not None and not is_id(source_id):
         raise UsageError(
-            f"invalid source id '{source_id}': use lowercase letters, digits and single "
+            f"invalid source id '{printable(source_id)}': use lowercase letters, digits and single "
             "hyphens, like 'xinhua-2024-12-20-fm-briefing'")
     if kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}': use one of {', '.join(KINDS)}")

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from . import frontmatter, markup, schema, workers, yamlload
 from .config import SiteConfig
 from .errors import Collector, ContentError
-from .model import ID_RE, Content, Page, Sheet, Source
+from .model import Content, Page, Sheet, Source, is_id
 from .resolve import citation_key, inline_citations
 from .session import Session
 from .yamlload import YMap
@@ -85,7 +85,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
             if len(parts) != 2:
                 report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
                              f"move it to {config.shown(docs / 'sheets' / parts[-1])}")
-            elif not ID_RE.match(stem):
+            elif not is_id(stem):
                 bad_names.append((stem, shown, "sheet", f"sheets/{stem}/"))
             elif claim(f"sheets/{stem}/", shown):
                 sheet = reader.sheet(stem, path, shown)
@@ -94,7 +94,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
                 else:
                     broken["sheet"].add(stem)
         elif parts[0] == "sources" and len(parts) == 2 and suffix in (".yml", ".yaml", ".txt"):
-            if not ID_RE.match(stem):
+            if not is_id(stem):
                 bad_names.append((stem, shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
                 continue
             if suffix == ".txt":
@@ -253,10 +253,10 @@ def _unusable_name(parts: list[str]) -> str | None:
 
 
 def _valid_id(stem: str, shown: str, what: str, report: Collector, taken_by: str | None = None) -> bool:
-    if ID_RE.match(stem):
+    if is_id(stem):
         return True
     suggestion = "-".join("".join(c if c.isalnum() and c.isascii() else " " for c in stem.lower()).split())
-    hint = f"rename the file to '{suggestion}'" if suggestion and ID_RE.match(suggestion) else None
+    hint = f"rename the file to '{suggestion}'" if is_id(suggestion) else None
     if hint and taken_by:
         hint = f"rename the file: '{suggestion}' is taken by {taken_by}"
     report.error(shown, 1, 1, f"'{stem}' is not a valid {what} id: the file name must use lowercase letters, "

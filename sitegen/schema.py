@@ -13,7 +13,7 @@ import re
 from typing import Any, Callable
 
 from .errors import Collector, did_you_mean
-from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event,
+from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id,
                     Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic)
 from .yamlload import YList, YMap
 
@@ -135,7 +135,7 @@ class Fields:
 
     def matching(self, key: str, pattern: re.Pattern, describe: str, required: bool = False) -> str:
         value = self.text(key, required)
-        if value and not pattern.match(value):
+        if value and not pattern.fullmatch(value):
             self.problem(key, f"'{key}' must be {describe}, not '{value}'")
             return ""
         return value
@@ -161,7 +161,7 @@ class Fields:
         result = []
         for index, item in enumerate(value):
             line, col = value.mark(index)
-            if not isinstance(item, str) or (pattern and not pattern.match(item)):
+            if not isinstance(item, str) or (pattern and not pattern.fullmatch(item)):
                 self.report.error(self.path, line, col, f"'{key}' entry '{item}' must be {describe or 'text'}")
                 continue
             self.positions[f"{key}.{index}"] = Pos(self.path, line, col)
@@ -272,7 +272,7 @@ def vocabulary_from_yaml(kind: str, path: str, data: Any, report: Collector) -> 
         return records, positions
     for key, value in data.items():
         line, col = data.mark(key, of_value=False)
-        if not isinstance(key, str) or not ID_RE.match(key):
+        if not is_id(key):
             report.error(path, line, col, f"'{key}' is not a valid id", "use lowercase letters, digits and single hyphens")
             continue
         if not isinstance(value, YMap):

@@ -123,6 +123,17 @@ def test_invalid_id(tmp_path: Path, bad: str) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("bad, shown", [("x\n", "x\\x0a"), ("x\x1b[2J", "x\\x1b[2J")])
+def test_invalid_id_with_a_control_character(tmp_path: Path, bad: str, shown: str) -> None:
+    """A trailing newline passed the id pattern (`$` accepts one) and named the files 'x\\n.txt'."""
+    with pytest.raises(UsageError) as info:
+        import_file(write(tmp_path, GOOD), tmp_path / "out", source_id=bad)
+    assert str(info.value) == (
+        f"invalid source id '{shown}': use lowercase letters, digits and single hyphens, "
+        "like 'xinhua-2024-12-20-fm-briefing'")
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
         import_file(write(tmp_path, GOOD), tmp_path / "out", kind="blog")
