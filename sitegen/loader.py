@@ -120,7 +120,10 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
         elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
             slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
             first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
-            if first in RESERVED or first.lower() in RESERVED:
+            unsafe = _unsafe_page_name(rel)
+            if unsafe:
+                report.error(shown, 1, 1, *unsafe)
+            elif first in RESERVED or first.lower() in RESERVED:
                 report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{first}/, which sitegen uses itself",
                              "rename the file")
             elif claim(f"{slug}/" if slug else "", shown):
@@ -250,6 +253,34 @@ def _unusable_name(parts: list[str]) -> str | None:
         if any(c in _CONTROL for c in part):
             return f"the name '{part}' contains a control character, which cannot be part of a URL"
     return None
+
+
+# Besides letters, marks and digits (of any script), the only characters a plain page's
+# path may hold: the others mean something in a URL ('?' starts a query, '#' a fragment,
+# ':' ends a scheme, '%' an escape) or must be escaped in one (spaces, quotes, brackets).
+PAGE_NAME_PUNCTUATION = "-_.~"
+
+
+def _unsafe_page_name(rel: str) -> tuple[str, str] | None:
+    """(message, hint) when a plain page's path cannot be its URL as it stands.
+
+    A page's path is written into links, the canonical link and the sitemap as it
+    is, so `javascript:x.md` became a javascript: URL and `what?.md` a link to /what.
+    """
+    def allowed(c: str) -> bool:
+        return c in PAGE_NAME_PUNCTUATION or c == "/" or unicodedata.category(c)[0] in "LMN"
+
+    bad = [c for c in dict.fromkeys(rel) if not allowed(c)]
+    if not bad:
+        return None
+    names = [f"'{c}'" if c.isprintable() and not c.isspace() else
+             f"U+{ord(c):04X} {unicodedata.name(c, 'character')}" for c in bad]
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    suggestion = "/".join("-".join("".join(c if allowed(c) else " " for c in part).split()) or "page"
+                          for part in rel[:-3].split("/")) + ".md"
+    return (f"the page name '{rel}' contains {shown}: a page's path becomes its URL, so its file and "
+            f"folder names may use only letters, digits, '-', '_', '.' and '~'",
+            f"rename the file, for example to '{suggestion}'")
 
 
 def _valid_id(stem: str, shown: str, what: str, report: Collector, taken_by: str | None = None) -> bool:
