@@ -176,7 +176,7 @@ def _refuse_branch_name(git: _Git, branch: str) -> None:
 def _refuse_checked_out(git: _Git, branch: str) -> None:
     """Refuse the branch checked out here or in another work tree: deploy would move it under it."""
     trees, tree = [], ""
-    for line in git.out("worktree", "list", "--porcelain", "-z").split("\0"):
+    for line in git.out("worktree", "list", "--porcelain").splitlines():  # (-z needs git 2.36)
         if line.startswith("worktree "):
             tree = line.removeprefix("worktree ")
         elif line == f"branch refs/heads/{branch}":
