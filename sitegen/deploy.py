@@ -34,6 +34,8 @@ from .errors import ContentError, Diagnostic, OutputError, SitegenError, UsageEr
 # When the remote does not say which branch is its default (an empty repository, an old
 # server), these are refused: the names git and GitHub give a repository's first branch.
 LIKELY_DEFAULTS = ("main", "master")
+OWN_BRANCH = ("deploy replaces the whole tree of the branch it publishes to with the built site, "
+              "so publish to a branch of its own: pass --branch gh-pages")
 
 
 class DeployRefused(UsageError):
@@ -183,9 +185,7 @@ def _refuse_checked_out(git: _Git, branch: str) -> None:
             trees.append(tree)
     if trees:
         where = ", ".join(sorted(trees))
-        raise DeployRefused(f"the branch '{branch}' is checked out (in {where}); deploy replaces the whole "
-                            "tree of the branch it publishes to with the built site, so publish to a branch "
-                            "of its own: pass --branch gh-pages")
+        raise DeployRefused(f"the branch '{branch}' is checked out (in {where}); {OWN_BRANCH}")
 
 
 def _refuse_default_branch(git: _Git, remote: str, branch: str, refs: list[list[str]]) -> None:
@@ -199,9 +199,7 @@ def _refuse_default_branch(git: _Git, remote: str, branch: str, refs: list[list[
     defaults = [default.removeprefix("refs/heads/")] if default else list(LIKELY_DEFAULTS)
     if branch in defaults:
         known = "is the default branch of" if default else "may be the default branch of (it does not say which)"
-        raise DeployRefused(f"'{branch}' {known} the remote '{remote}'; deploy replaces the whole tree of the "
-                            "branch it publishes to with the built site, so publish to a branch of its own: "
-                            "pass --branch gh-pages")
+        raise DeployRefused(f"'{branch}' {known} the remote '{remote}'; {OWN_BRANCH}")
 
 
 def _refuse_dirty(git: _Git, config: SiteConfig) -> None:
