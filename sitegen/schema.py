@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from . import countries
 from .errors import Collector, did_you_mean
-from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event,
+from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id,
                     Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic)
 from .yamlload import YList, YMap
 
@@ -148,7 +148,7 @@ class Fields:
         """Text that fits ``pattern``; ``check`` returns a hint for a value it refuses."""
         value = self.text(key, required)
         hint = check(value) if check and value else None
-        if value and ((pattern and not pattern.match(value)) or hint is not None):
+        if value and ((pattern and not pattern.fullmatch(value)) or hint is not None):
             self.problem(key, f"'{key}' must be {describe}, not '{value}'", hint)
             return ""
         return value
@@ -185,7 +185,7 @@ class Fields:
                 continue
             item = text
             hint = check(item) if check else None
-            if (pattern and not pattern.match(item)) or hint is not None:
+            if (pattern and not pattern.fullmatch(item)) or hint is not None:
                 self.report.error(self.path, line, col, f"'{key}' entry '{item}' must be {describe or 'text'}", hint)
                 continue
             self.positions[f"{key}.{index}"] = Pos(self.path, line, col)
@@ -335,7 +335,7 @@ def vocabulary_from_yaml(kind: str, path: str, data: Any, report: Collector) -> 
         return records, positions
     for key, value in data.items():
         line, col = data.mark(key, of_value=False)
-        if not isinstance(key, str) or not ID_RE.match(key):
+        if not is_id(key):
             report.error(path, line, col, f"'{key}' is not a valid id", "use lowercase letters, digits and single hyphens")
             continue
         if not isinstance(value, YMap):
