@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-import jinja2
-import jinja2.meta
 from markdown.extensions.toc import slugify, unique
 
 from .errors import Collector, did_you_mean
@@ -49,10 +47,10 @@ from .resolve import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, Site, _code_l
 # (source id, quote or None) -> what a citation in a heading reads as there, e.g. "[2]"
 CiteText = Callable[[str, "str | None"], str]
 
-_PARA_CHAR = r"(?:[^\[\]\\\n]|\\.|\n(?![ \t]*(?:\n|$)))"
+_PARA_CHARS = r"(?:[^\[\]\\\n]++|\\.|\n(?![ \t]*(?:\n|$)))"  # within one paragraph; possessive: no backtracking
 _LINK_RE = re.compile(  # [text](url "title"): one level of brackets inside the text, as prose has
-    rf"(?<![!\\])\[(?P<text>(?:{_PARA_CHAR}|\[{_PARA_CHAR}*\])*)\]\([ \t]*\n?[ \t]*"
-    r"(?P<url><[^>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
+    rf"\[(?P<text>(?:{_PARA_CHARS}|\[{_PARA_CHARS}*+\])*+)\]\([ \t]*\n?[ \t]*"
+    r"(?P<url><[^>\n]*>|(?:[^\s()\\]++|\\.|\((?:[^\s()\\]|\\.)*\))*+)"
     r"""(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)""")
 _REFERENCE_RE = re.compile(r"^ {0,3}\[(?!\^)([^\[\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)")
 _FOOTNOTE_DEF_RE = re.compile(r"^ {0,3}\[\^([^\]\n]+)\]:")
@@ -61,6 +59,7 @@ _SETEXT_RE = re.compile(r"^[=-]+ *$")
 _ATTRS_RE = re.compile(r"[ ]+\{:?[ ]*([^}\n ][^\n]*)\}[ ]*$")  # attr_list's HEADER_RE
 _TEMPLATE_ID_RE = re.compile(r"""\bid=(?:"([^"]*)"|'([^']*)')""")
 _TEMPLATE_EXPR_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_TEMPLATE_REF_RE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 # What a heading's text becomes in its HTML, as far as its id is concerned (see _heading_text).
 _CODE_IN_HEADING = re.compile(r"(`+)(.+?)\1")
@@ -113,18 +112,18 @@ def _short_name(name: str) -> str:
 
 def template_anchors(templates_dir: Path, name: str) -> Anchors:
     """The ids a template writes, with the templates it extends, includes and imports."""
-    env, ids, patterns = jinja2.Environment(), set(), []
+    ids, patterns = set(), []
     pending, seen = [name], set()
     while pending:
         current = pending.pop()
         if current in seen:
             continue
         seen.add(current)
-        try:
+        try:  # a regex, not Jinja's parser: that would cost a tenth of a second on every build
             source = (templates_dir / current).read_text(encoding="utf-8")
-            pending += [t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if isinstance(t, str)]
-        except (OSError, UnicodeDecodeError, jinja2.TemplateError):
-            continue  # rendering reports a broken template
+        except (OSError, UnicodeDecodeError):
+            continue  # rendering reports a missing or broken template
+        pending += _TEMPLATE_REF_RE.findall(source)
         for match in _TEMPLATE_ID_RE.finditer(source):
             value = match.group(1) if match.group(1) is not None else match.group(2)
             parts = _TEMPLATE_EXPR_RE.split(value)
@@ -149,7 +148,7 @@ def scan(body: str) -> Scanned:
     """Find, in linear time, the links and headings Markdown would see in ``body``."""
     lines = body.split("\n")
     code = _code_lines(lines)
-    prose = ["" if i in code else _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line)
+    prose = ["" if i in code else _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line) if "`" in line else line
              for i, line in enumerate(lines)]
     text = "\n".join(prose)
     starts = [0]
@@ -161,9 +160,10 @@ def scan(body: str) -> Scanned:
         return index + 1, offset - starts[index] + 1
 
     links = []
-    for match in _LINK_RE.finditer(text):
-        if INLINE_CITE_RE.fullmatch(match.group(0)[: match.end("text") - match.start() + 1]):
-            continue  # '[@id]' before a parenthesis is a citation
+    for match in _LINK_RE.finditer(text):  # '![image]' and '\[' are told apart here: a look-behind is 15 times slower
+        before = text[match.start() - 1] if match.start() else ""
+        if before in ("!", "\\") or INLINE_CITE_RE.fullmatch(text, match.start(), match.end("text") + 1):
+            continue  # an image, an escaped bracket, or a citation '[@id]' before a parenthesis
         url = match.group("url")
         links.append((url[1:-1] if url.startswith("<") else url, *position(match.start("url"))))
     headings, footnotes = [], []
@@ -172,23 +172,26 @@ def scan(body: str) -> Scanned:
         if index in code:
             first_of_block = False
             continue
-        inner = _block_text(lines[index])  # the line as written: a heading's code spans are part of its id
-        reference = _REFERENCE_RE.match(line)
-        if reference:
-            url = reference.group(2)
-            links.append((url[1:-1] if url.startswith("<") else url, index + 1, reference.start(2) + 1))
-        footnote = _FOOTNOTE_DEF_RE.match(line)
-        if footnote:
-            footnotes.append(footnote.group(1))
-        atx = _ATX_RE.match(inner)
-        following = _block_text(lines[index + 1]) if index + 1 < len(lines) and index + 1 not in code else ""
-        if atx:
-            headings.append(atx.group(2).strip())
-            first_of_block = True  # Markdown splits the block after a heading
-            continue
-        if first_of_block and inner.strip() and _SETEXT_RE.match(following):
-            headings.append(inner.strip())
-        first_of_block = not inner.strip()
+        stripped = line.lstrip(" \t>")
+        if stripped.startswith("["):
+            reference = _REFERENCE_RE.match(line)
+            if reference:
+                url = reference.group(2)
+                links.append((url[1:-1] if url.startswith("<") else url, index + 1, reference.start(2) + 1))
+            footnote = _FOOTNOTE_DEF_RE.match(line)
+            if footnote:
+                footnotes.append(footnote.group(1))
+        if "#" in line:
+            atx = _ATX_RE.match(_block_text(lines[index]))  # as written: a heading's code spans are in its id
+            if atx:
+                headings.append(atx.group(2).strip())
+                first_of_block = True  # Markdown splits the block after a heading
+                continue
+        if first_of_block and stripped.strip() and index + 1 < len(lines) and index + 1 not in code:
+            following = lines[index + 1].lstrip(" \t>")
+            if following[:1] in ("=", "-") and _SETEXT_RE.match(_block_text(following)):
+                headings.append(_block_text(lines[index]).strip())
+        first_of_block = not stripped.strip()
     links.sort(key=lambda link: (link[1], link[2]))
     return Scanned(tuple(links), tuple(headings), tuple(footnotes))
 
@@ -222,6 +225,12 @@ def _heading_text(markdown: str, cite_text: CiteText) -> str:
     return html.unescape(" ".join(text.split()))
 
 
+@functools.lru_cache(maxsize=65536)  # most headings are the same from one build to the next
+def _plain_slug(heading: str, separator: str) -> str:
+    """The id of a heading without citations (before it is made unique on its page)."""
+    return slugify(_heading_text(heading, _written_cite), separator)
+
+
 def body_anchors(scanned: Scanned, rules: LinkRules, cite_text: CiteText) -> list[str]:
     """The ids a body's headings and footnotes get, in the order Markdown gives them."""
     found: list[str] = []
@@ -236,8 +245,9 @@ def body_anchors(scanned: Scanned, rules: LinkRules, cite_text: CiteText) -> lis
             pending.append((heading[: attrs.start()] if attrs else heading, explicit and explicit.group(1)))
         counters: dict[str, int] = {}
         for heading, explicit in pending:
-            found.append(explicit or unique(slugify(_heading_text(heading, cite_text), rules.separator),
-                                            used, counters))
+            slug = (slugify(_heading_text(heading, cite_text), rules.separator) if "[@" in heading
+                    else _plain_slug(heading, rules.separator))
+            found.append(explicit or unique(slug, used, counters))
     if rules.footnote_separator is not None:
         found += [f"fn{rules.footnote_separator}{label}" for label in scanned.footnotes]
     return found
@@ -294,21 +304,33 @@ def check_links(site: Site, rules: LinkRules, report: Collector) -> None:
         _check_description(topic_id, topic.description, content.topic_positions.get(topic_id), report)
 
 
+@functools.lru_cache(maxsize=65536)  # the same links are looked at again on every build
+def _destination(url: str, path: str) -> tuple[str, str, str | None, str]:
+    """Where a link written in the file ``path`` leads: (kind, path as written, docs_dir-relative
+    file or None when it leaves docs_dir, anchor). Kind is "here" (only an anchor), "md" (a
+    Markdown file) or "other": external (a scheme or '//host'), absolute, or not Markdown."""
+    parts = urlsplit(url)
+    fragment = unquote(parts.fragment)
+    if parts.scheme or parts.netloc or url.startswith("/"):
+        return "other", "", None, fragment
+    if not parts.path:
+        return "here", "", None, fragment
+    if not parts.path.endswith(".md"):
+        return "other", "", None, fragment  # an asset or a page sitegen generates: not checked here
+    return "md", parts.path, md_link_path(unquote(parts.path), path), fragment
+
+
 def _check_link(url: str, path: str, source: _Target, line: int, col: int, targets: dict[str, _Target],
                 broken_sheets: frozenset[str], rules: LinkRules, report: Collector) -> None:
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or url.startswith("/"):
-        return  # external, or absolute: not the site's Markdown
-    fragment = unquote(parts.fragment)
-    if not parts.path:
+    kind, written, target_path, fragment = _destination(url, path)
+    if kind == "other":
+        return
+    if kind == "here":
         if fragment and fragment not in source.anchors(rules):
             report.warning(source.shown, line, col, f"link to '#{fragment}': this page has no such anchor",
                            _anchor_hint(fragment, source, rules, ""))
         return
-    if not parts.path.endswith(".md"):
-        return  # an asset or a page sitegen generates: not checked here
     docs_prefix = source.shown[: len(source.shown) - len(path)]
-    target_path = md_link_path(unquote(parts.path), path)
     if target_path is None:
         report.error(source.shown, line, col, f"link to '{url}' leads out of {docs_prefix or 'docs_dir'}",
                      "link to a .md file inside it, relative to this file")
@@ -329,7 +351,6 @@ def _check_link(url: str, path: str, source: _Target, line: int, col: int, targe
                        "publish it, or build with --drafts")
         return
     if fragment and fragment not in target.anchors(rules):
-        written = parts.path
         report.warning(source.shown, line, col, f"link to '{url}': {target.shown} has no anchor '{fragment}'",
                        _anchor_hint(fragment, target, rules, written))
 
