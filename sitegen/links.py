@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown.extensions.toc import slugify, unique
 
-from .errors import Collector, did_you_mean
+from .errors import Collector
 from .markup import md_link_path, page_source_path
 from .model import Sheet
 from .quotes import normalize
@@ -253,6 +253,11 @@ def body_anchors(scanned: Scanned, rules: LinkRules, cite_text: CiteText) -> lis
     return found
 
 
+def _written_cite(source_id: str, quote: str | None) -> str:
+    """A citation left as written: plain pages have no notes, and an unresolved one stays text."""
+    return f"[@{source_id}" + (f' "{quote}"' if quote is not None else "") + "]"
+
+
 @dataclass
 class _Target:
     """A Markdown file of the site that links may lead to."""
@@ -261,7 +266,7 @@ class _Target:
     body: str
     template: str           # "sheet", "page" or "home"
     published: bool = True  # False for a draft left out of this build
-    cite_text: CiteText = field(default=lambda source_id, quote: _written_cite(source_id, quote))
+    cite_text: CiteText = _written_cite
     _own: list[str] | None = None
     _anchors: Anchors | None = None
 
@@ -278,13 +283,9 @@ class _Target:
         return self._anchors
 
 
-def _written_cite(source_id: str, quote: str | None) -> str:
-    """A citation left as written: plain pages have no notes, and an unresolved one stays text."""
-    return f"[@{source_id}" + (f' "{quote}"' if quote is not None else "") + "]"
-
-
 def check_links(site: Site, rules: LinkRules, report: Collector) -> None:
-    """Report every link of the site's bodies that leads to no page, or to no anchor of one."""
+    """Report every link of the site's sheets and pages that leads to no page, or to no anchor of
+    one, and Markdown links written in topic descriptions (plain text, shown as typed)."""
     content = site.content
     targets: dict[str, _Target] = {}
     sources: list[tuple[str, _Target, int]] = []  # (docs-relative path, target, first body line)
@@ -341,9 +342,8 @@ def _check_link(url: str, path: str, source: _Target, line: int, col: int, targe
             return  # the sheet's own file could not be read: reported already
         # Compared as they would be written here, without '.md', so that a shared folder or suffix is no likeness.
         here = posixpath.dirname(path) or "."
-        written = {posixpath.relpath(other, here)[:-3]: other for other in targets}
-        close = difflib.get_close_matches(posixpath.relpath(target_path, here)[:-3], sorted(written), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}.md'?" if close else "link to an existing .md file, relative to this one"
+        close = _closest(posixpath.relpath(target_path, here)[:-3], (posixpath.relpath(t, here)[:-3] for t in targets))
+        hint = f"did you mean '{close}.md'?" if close else "link to an existing .md file, relative to this one"
         report.error(source.shown, line, col, f"link to '{url}': {docs_prefix}{target_path} does not exist", hint)
         return
     if not target.published:
@@ -357,13 +357,19 @@ def _check_link(url: str, path: str, source: _Target, line: int, col: int, targe
 
 def _anchor_hint(fragment: str, target: _Target, rules: LinkRules, written: str) -> str:
     """A did-you-mean over the page's anchors, or the ids of its headings."""
-    close = did_you_mean(fragment, target.anchors(rules).ids)
+    close = _closest(fragment, target.anchors(rules).ids)
     if close:
-        return close.replace("'", f"'{written}#", 1)
+        return f"did you mean '{written}#{close}'?"
     headings = target.headings(rules)
     if headings:
         return f"its headings' anchors are: {', '.join(headings[:8])}" + (", ..." if len(headings) > 8 else "")
     return "link to the page without '#', or give it a heading to link to"
+
+
+def _closest(word: str, choices) -> str | None:
+    """The closest of choices, as errors.did_you_mean finds it; here the hint shows it in a link."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _cite_text(site: Site, sheet: Sheet) -> CiteText:
