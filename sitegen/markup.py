@@ -96,6 +96,13 @@ def page_relative(href: str, page_url: str) -> str:
     return rel + hash_ + fragment
 
 
+def md_link_path(path: str, source_path: str) -> str | None:
+    """The docs_dir-relative file a relative link's path names, as MkDocs resolves it:
+    ``../about.md`` written in ``sheets/x.md`` is ``about.md``. None when it leads out of docs_dir."""
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), path))
+    return None if target == ".." or target.startswith("../") else target
+
+
 def md_link_target(href: str, source_path: str) -> str | None:
     """The site-relative URL of a link to another Markdown file, as MkDocs resolves it.
 
@@ -105,12 +112,19 @@ def md_link_target(href: str, source_path: str) -> str | None:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path.endswith(".md") or href.startswith("/"):
         return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), parts.path))
-    if target.startswith("../"):
+    target = md_link_path(parts.path, source_path)
+    if target is None:
         return None
     stem = target[:-3]
     url = "" if stem == "index" else stem[: -len("index")] if stem.endswith("/index") else stem + "/"
     return url + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def page_source_path(page) -> str:
+    """A plain page's file relative to docs_dir ('about.md', 'guides/index.md'): what its links are relative to."""
+    if not page.slug:
+        return "index.md"
+    return f"{page.slug}/index.md" if page.path.endswith("/index.md") else f"{page.slug}.md"
 
 
 class _LinkRewriter(Treeprocessor):

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .markup import LazyMarkdown, MarkdownBodies
+from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from .model import Sheet, Source, human_date
 from .resolve import Note, Passage, Site
 from .session import Session
@@ -228,9 +228,7 @@ class Views:
         """A plain page (or the home page's text); links to .md files become page links."""
         if page is None:
             return {"title": "", "summary": "", "slug": "", "body_html": Markup("")}
-        source_path = f"{page.slug}.md" if page.slug else "index.md"
-        if page.path.endswith("/index.md") and page.slug:
-            source_path = f"{page.slug}/index.md"
+        source_path = page_source_path(page)
         return {"title": page.title, "summary": page.summary, "slug": page.slug,
                 "body_html": self.markdown.body(page.body, source_path=source_path,
                                                 page_url=f"{page.slug}/" if page.slug else "")}

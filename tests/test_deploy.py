@@ -125,6 +125,7 @@ def test_next_deploy_adds_a_commit_that_replaces_the_whole_tree(deployed):
     first = deployed.pages_head()
     deployed.edit(SHEET, TITLE, "title: Cooperation at a glance")
     (deployed.clone / "content" / "about.md").unlink()
+    deployed.edit("content/index.md", "the [about page](about.md) says", "the about page said")  # a link to it would be an error
     deployed.commit_all("Shorter overview title; drop the about page")
     result = sitegen("deploy", "-m", "new title", cwd=deployed.clone)
     assert result.returncode == 0, result.stderr

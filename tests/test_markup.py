@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sitegen.config import DEFAULT_EXTENSIONS
-from sitegen.markup import MarkdownRenderer, md_link_target, sanitize
+from sitegen.markup import MarkdownRenderer, md_link_path, md_link_target, page_source_path, sanitize
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,37 @@ def test_citation_inside_a_footnote(md):
 ])
 def test_md_link_target(href, source, expected):
     assert md_link_target(href, source) == expected
+
+
+@pytest.mark.parametrize("href, source, expected", [
+    ("about.md", "index.md", "about.md"),
+    ("../about.md", "sheets/a.md", "about.md"),
+    ("../sheets/b.md", "sheets/a.md", "sheets/b.md"),
+    ("./b.md", "sheets/a.md", "sheets/b.md"),
+    ("guides/../about.md", "index.md", "about.md"),
+    ("../../outside.md", "sheets/a.md", None),
+    ("../outside.md", "index.md", None),
+])
+def test_md_link_path_is_the_file_the_rewritten_link_leads_to(href, source, expected):
+    """The link check looks up the very file whose page the rewrite links to."""
+    assert md_link_path(href, source) == expected
+    page = md_link_target(href, source)
+    if expected is None:
+        assert page is None
+    else:
+        assert page == (expected[:-3] + "/").removesuffix("index/")
+
+
+@pytest.mark.parametrize("slug, path, expected", [
+    ("", "content/index.md", "index.md"),
+    ("about", "content/about.md", "about.md"),
+    ("guides", "content/guides/index.md", "guides/index.md"),
+    ("guides/print", "content/guides/print.md", "guides/print.md"),
+])
+def test_page_source_path(slug, path, expected):
+    from sitegen.model import Page
+
+    assert page_source_path(Page(slug, path, "T", "", "", 1)) == expected
 
 
 @pytest.mark.parametrize("text, source, page, expected", [
