@@ -62,9 +62,15 @@ def sanitize(html: str) -> str:
     )
 
 
+WORD_JOINER = "\u2060"  # no line break here: a note marker never starts a line
+
+
 class _CitePattern(InlineProcessor):
+    """``[@id]`` or ``[@id "words"]``; the white space before a bare ``[@id]`` (a line break
+    included) is taken in, so its marker sits on the word before it, as the template's do."""
+
     def __init__(self, renderer: "MarkdownRenderer"):
-        super().__init__(INLINE_CITE_RE.pattern)
+        super().__init__(r"\s*" + INLINE_CITE_RE.pattern)
         self.renderer = renderer
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
@@ -73,6 +79,8 @@ class _CitePattern(InlineProcessor):
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
         number, href, title = found
+        spaces = len(m.group(0)) - len(m.group(0).lstrip())
+        start = m.start(0) if m.group(2) is None else m.start(0) + spaces
         # A quoted citation reads as a quotation in the sentence, then its note number.
         wrapper = etree.Element("span", {"class": "cited"}) if m.group(2) else None
         if wrapper is not None:
@@ -80,8 +88,8 @@ class _CitePattern(InlineProcessor):
             quote.text = m.group(2).strip()
         sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
         link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
-        link.text = f"[{number}]"
-        return (wrapper if wrapper is not None else sup), m.start(0), m.end(0)
+        link.text = f"{WORD_JOINER}[{number}]"
+        return (wrapper if wrapper is not None else sup), start, m.end(0)
 
 
 def page_relative(href: str, page_url: str) -> str:
