@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlsplit
 from markdown.extensions.toc import slugify, unique
 
 from .errors import Collector
-from .markup import md_link_path, page_source_path
+from .markup import CITE_WITH_SPACE_RE, md_link_path, page_source_path
 from .model import Sheet
 from .quotes import normalize
 from .resolve import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, Site, _code_lines
@@ -213,7 +213,7 @@ def _heading_text(markdown: str, cite_text: CiteText) -> str:
         return f"\x00{len(codes) - 1}\x00"
 
     text = _CODE_IN_HEADING.sub(keep_code, markdown)
-    text = INLINE_CITE_RE.sub(lambda m: cite_text(m.group(1), m.group(2)), text)
+    text = CITE_WITH_SPACE_RE.sub(lambda m: _cite_in_heading(m, cite_text), text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _IMAGE.sub("", text)
     text = _LINK_TEXT.sub(lambda m: m.group(1), text)
@@ -223,6 +223,14 @@ def _heading_text(markdown: str, cite_text: CiteText) -> str:
     text = _ESCAPE.sub(lambda m: m.group(1), text)
     text = re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], text)
     return html.unescape(" ".join(text.split()))
+
+
+def _cite_in_heading(match: re.Match, cite_text: CiteText) -> str:
+    """A citation as markup writes it: a resolved bare [@id] takes the space before it in."""
+    source_id, quote = match.group(2), match.group(3)
+    text = cite_text(source_id, quote)
+    resolved = text != _written_cite(source_id, quote)
+    return (match.group(1) if quote is not None or not resolved else "") + text
 
 
 @functools.lru_cache(maxsize=65536)  # most headings are the same from one build to the next

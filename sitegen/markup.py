@@ -63,6 +63,8 @@ def sanitize(html: str) -> str:
 
 
 WORD_JOINER = "\u2060"  # no line break here: a note marker never starts a line
+# A citation with the white space before it: a bare [@id]'s marker takes that space in.
+CITE_WITH_SPACE_RE = re.compile(r"(\s*)" + INLINE_CITE_RE.pattern)
 
 
 class _CitePattern(InlineProcessor):
@@ -70,22 +72,21 @@ class _CitePattern(InlineProcessor):
     included) is taken in, so its marker sits on the word before it, as the template's do."""
 
     def __init__(self, renderer: "MarkdownRenderer"):
-        super().__init__(r"\s*" + INLINE_CITE_RE.pattern)
+        super().__init__(CITE_WITH_SPACE_RE.pattern)
         self.renderer = renderer
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
         lookup = self.renderer.lookup
-        found = lookup(m.group(1), m.group(2)) if lookup else None
+        source_id, quote = m.group(2), m.group(3)
+        found = lookup(source_id, quote) if lookup else None
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
         number, href, title = found
-        spaces = len(m.group(0)) - len(m.group(0).lstrip())
-        start = m.start(0) if m.group(2) is None else m.start(0) + spaces
+        start = m.start(0) if quote is None else m.end(1)
         # A quoted citation reads as a quotation in the sentence, then its note number.
-        wrapper = etree.Element("span", {"class": "cited"}) if m.group(2) else None
+        wrapper = etree.Element("span", {"class": "cited"}) if quote else None
         if wrapper is not None:
-            quote = etree.SubElement(wrapper, "q")
-            quote.text = m.group(2).strip()
+            etree.SubElement(wrapper, "q").text = quote.strip()
         sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
         link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
         link.text = f"{WORD_JOINER}[{number}]"

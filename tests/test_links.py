@@ -111,7 +111,7 @@ def _parse(path: Path) -> _Links:
 
 GOOD_LINKS = (
     "\n## Costs and [@harbour-gazette-2024-03-01] dates\n\n"
-    "Up: [costs](#costs-and-2-dates), [facts](#sec-key-facts), [note](#note-1), [fn](#fn:a)[^a], "
+    "Up: [costs](#costs-and2-dates), [facts](#sec-key-facts), [note](#note-1), [fn](#fn:a)[^a], "
     "[ferry](ferry-timetable.md), [about](../about.md#a-heading), [home](../index.md), "
     "[caf](../caf%C3%A9.md#cafe), [map](../../files/map.pdf), [web](https://example.org/x.md#y), "
     "[mail](mailto:a@example.org), [topic](../../topics/bridges/).\n\n[^a]: A note.\n"
