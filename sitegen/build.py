@@ -148,7 +148,7 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     for path, data in others.items():
         output.replace_file(site_dir, path, data, only_if_changed=True)
     for path, source in copies.items():
-        output.replace_file(site_dir, path, output.read_asset(source), only_if_changed=True)
+        output.replace_copy(site_dir, path, source)
     files = sorted([*others, *copies])
     for path in sorted(set(cache.pages) - set(plan.keys)) + sorted(set(cache.files) - set(files)):
         output.remove_output(site_dir, path)
@@ -249,14 +249,24 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     whose context changed are rendered again; the output is byte-identical either way.
     A process that builds again and again passes the same ``session`` each time, so
     that unchanged files are not parsed, checked or converted again.
+
+    The build holds the site's lock throughout (``output.SiteLock``): a second
+    build of the same site_dir, from any command, waits until this one is done.
     """
+    # A usage problem (exit 2) is reported before content problems, and before any work.
+    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
+    with output.SiteLock(config.site_dir) as lock:
+        return _build_locked(config, lock, today=today, jobs=jobs, use_cache=use_cache, session=session)
+
+
+def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date | None, jobs: int | None,
+                  use_cache: bool, session: Session | None) -> BuildResult:
+    """The build itself, from the first look at the cache to the new manifest, under the site's lock."""
     one_off = session is None
     session = session or Session()
     clock = _Clock()
     today = today or build_date()
     jobs = jobs or min(os.cpu_count() or 1, 4)
-    # A usage problem (exit 2) is reported before content problems, and before any work.
-    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
     if not config.templates_dir.is_dir():
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
@@ -266,7 +276,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     inputs = input_fingerprint(config, salt, today, session.files) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
-        output.clean_leftovers(config.site_dir)  # a killed build's folders go, whatever else happens
+        output.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
         clock.lap("fingerprint")
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
@@ -283,7 +293,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         files = update_site(plan, config, copies, cache)
         clock.lap("render")
     else:
-        staging = output.start_staging(config.site_dir)
+        staging = output.start_staging(config.site_dir, lock)
         try:
             files = render_site(plan, config, staging, copies, jobs)
             clock.lap("render")
