@@ -21,7 +21,7 @@ from . import feeds, output
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
-from .loader import load_content
+from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
 from .resolve import Site, resolve
@@ -175,25 +175,49 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict
     """
     parts: list[bytes | str] = [salt, today.isoformat()]
     contents: dict[str, bytes] = {}
-    stats = _walk_inputs(config.docs_dir, parts, contents, known)
+    limit = max(config.max_file_size, config.max_asset_size)
+    stats = _walk_inputs(config.docs_dir, parts, contents, known, keep=config.max_file_size, limit=limit)
     return Inputs(digest(*parts), contents, stats)
 
 
+def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
+    """(the file's bytes if it has at most ``keep`` of them, else None; a hash of them).
+
+    Read in chunks, so a file costs memory only up to ``keep``; a file of more
+    than ``limit`` bytes is not hashed to its end: the loader refuses it as too
+    large, or it is one sitegen never publishes (hidden, ignored), so its
+    size stands for its bytes.
+    """
+    hasher, kept, total = hashlib.sha256(), [], 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                return None, f"more than {limit} bytes".encode("ascii")
+            hasher.update(chunk)
+            if kept is not None:
+                kept = kept + [chunk] if total <= keep else None
+    return (b"".join(kept) if kept is not None else None), hasher.digest()
+
+
 def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None,
-                 known: dict | None = None) -> dict[str, tuple]:
+                 known: dict | None = None, keep: int = 0, limit: int = 0) -> dict[str, tuple]:
     """The (size, mtime, ctime, inode) of everything under docs_dir; with ``parts``, also
-    the names and the hashes of the bytes that make up the fingerprint (bytes read into ``contents``)."""
+    the names and the hashes of the bytes that make up the fingerprint (the bytes of files of
+    at most ``keep`` bytes read into ``contents``, for the loader; see fingerprint_file)."""
     stats: dict[str, tuple] = {}
     seen: dict = {}
 
     def read(path: str, stat: tuple) -> bytes:
         entry = known.get(path) if known is not None and stat else None
         if entry is None or entry[0] != stat:
-            with open(path, "rb") as handle:
-                data = handle.read()
-            entry = (stat, data, hashlib.sha256(data).digest())
+            if stat and stat[0] > limit:  # not even opened
+                entry = (stat, None, f"more than {limit} bytes".encode("ascii"))
+            else:
+                entry = (stat, *fingerprint_file(path, keep, limit))
         seen[path] = entry
-        contents[path] = entry[1]
+        if entry[1] is not None:
+            contents[path] = entry[1]
         return entry[2]
 
     def walk(folder: str, prefix: str) -> None:
@@ -211,7 +235,8 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
                 if entry.is_symlink():  # not followed, but where it points is part of the input
                     real = Path(entry.path).resolve(strict=True)
                     if parts is not None:
-                        parts.append(real.read_bytes() if real.is_relative_to(docs) and real.is_file() else str(real))
+                        parts.append(fingerprint_file(real, 0, limit)[1] if real.is_relative_to(docs) and real.is_file()
+                                     else str(real))
                 elif entry.is_dir():
                     walk(entry.path, prefix + entry.name + "/")
                 elif parts is not None and entry.is_file(follow_symlinks=False):
@@ -230,15 +255,9 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
-    """Theme assets (templates/static -> assets/) and docs_dir's own files."""
-    found: dict[str, Path] = {}
-    static = config.templates_dir / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found["assets/" + path.relative_to(static).as_posix()] = path
-    found.update(assets)
-    return found
+    """Theme assets (templates/static -> assets/) and docs_dir's own files (the loader refused
+    any of those that would replace a theme asset)."""
+    return {**theme_assets(config), **assets}
 
 
 def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None = None,
