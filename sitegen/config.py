@@ -219,7 +219,8 @@ def _plugin_options(data, fail) -> dict[str, Any]:
             result[key] = _patterns(key, value, fail)
             continue
         if type(value) is not expected:
-            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}")
+            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}",
+                 f"write a list of glob patterns, such as {key}: [\"embeds/*.html\"]" if expected is list else None)
         result[key] = value
     return result
 

@@ -252,7 +252,7 @@ def _check_assets(config: SiteConfig, assets: dict[str, Path], pages: dict[str, 
             report.error(shown, 1, 1, f"the file '{rel}' could run script on the site's pages ({suffix} files "
                                       "can), so it is published only if mkdocs.yml allows it",
                          f"if the file is trusted, list it under the sitegen plugin: allow_assets: [\"{rel}\"]; "
-                         "otherwise remove it, or convert it (an image to .png)")
+                         "otherwise remove it, or publish it in a format that runs nothing, such as .png or .pdf")
 
 
 def _out_key(path: str) -> str:
