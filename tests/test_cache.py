@@ -128,6 +128,23 @@ def test_session_updates_only_the_changed_page_in_place(site: TinySite):
         "sheets/bridge-repairs/index.html"]
 
 
+def test_session_replaces_a_changed_asset_in_place_and_keeps_an_unchanged_one(site: TinySite):
+    """`serve`'s in-place update copies assets (in chunks, never read whole) only when their bytes changed."""
+    photo, plan = site.content / "img" / "photo.png", site.content / "img" / "plan.png"
+    photo.parent.mkdir()
+    photo.write_bytes(b"\x89PNG first")
+    plan.write_bytes(b"\x89PNG plan")
+    session = Session(update_in_place=True)
+    build(site.config(), today=TODAY, session=session)
+    kept = (site.site_dir / "img" / "plan.png").stat().st_ino
+    photo.write_bytes(b"\x89PNG second")
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    _, result = incremental_equals_cold(site, session)
+    assert "swap" not in result.timings
+    assert (site.site_dir / "img" / "photo.png").read_bytes() == b"\x89PNG second"
+    assert (site.site_dir / "img" / "plan.png").stat().st_ino == kept
+
+
 def test_session_reports_what_a_fresh_build_reports(site: TinySite):
     """Remembered warnings move with their lines: a field pushed down is reported where it now is."""
     session = Session(update_in_place=True)
