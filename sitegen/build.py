@@ -195,8 +195,10 @@ def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | N
             if total > limit:
                 return None, f"more than {limit} bytes".encode("ascii")
             hasher.update(chunk)
-            if kept is not None:
-                kept = kept + [chunk] if total <= keep else None
+            if kept is not None and total <= keep:
+                kept.append(chunk)
+            else:
+                kept = None
     return (b"".join(kept) if kept is not None else None), hasher.digest()
 
 

@@ -306,7 +306,7 @@ def make_parents(root: Path, path: Path, relpath: str) -> None:
     would fill a fresh folder with only the files still to come, and the
     swap would publish that partial site.
     """
-    missing = []
+    root, missing = Path(root), []
     folder = path.parent
     while folder != root and not folder.is_dir():
         missing.append(folder)
