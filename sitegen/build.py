@@ -21,6 +21,7 @@ from . import feeds, output
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
+from .links import LinkRules, check_links
 from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
@@ -67,6 +68,7 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
     loaded = load_content(config, report, session, contents)
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session)
+    check_links(site, LinkRules.from_config(config), report)
     clock.lap("resolve")
     report.raise_if_errors(strict=config.strict)
     return loaded, site, report.warnings

@@ -136,7 +136,13 @@ def import_(config_file: str, files: tuple[Path, ...], source_id: str | None, ki
         config = _load(config_file)
         for path in files:
             imported = import_file(path, config.docs_dir / "sources", source_id=source_id, kind=kind,
-                                   language=language, display_root=config.root)
+                                   language=language, display_root=config.root, max_file_size=config.max_file_size)
+            if imported.already:
+                click.echo(f"already imported as {imported.id}: {config.shown(imported.txt_path)} holds "
+                           "these very bytes; nothing was written", err=True)
+                continue
+            for note in imported.notes:
+                click.echo(f"note: {note}", err=True)
             click.echo(f"imported {imported.id}: {config.shown(imported.txt_path)} "
                        f"and {imported.yml_path.name}; check its .yml, then cite it as [@{imported.id}]", err=True)
     _run(action)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ContentError, Diagnostic, did_you_mean
-from . import yamlload
+from . import hostname, yamlload
 
 DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
     ("tables", {}),
@@ -221,6 +221,9 @@ def _plugin_options(data, fail) -> dict[str, Any]:
         if type(value) is not expected:
             fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}",
                  f"write a list of glob patterns, such as {key}: [\"embeds/*.html\"]" if expected is list else None)
+        if key == "cname" and value and hostname.problem(value):
+            fail(options.mark(key), f"sitegen option 'cname' must be one host name: '{value}' {hostname.problem(value)}",
+                 "deploy writes it to the CNAME file GitHub Pages reads; write for example: cname: facts.example.org")
         result[key] = value
     return result
 

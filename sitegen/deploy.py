@@ -9,6 +9,11 @@ and ghp-import writes that folder as one new commit on the branch, with
 the ``cname`` option is set; the commit message names the source commit. The
 local branch is first reset to the remote one, so each deploy adds a commit on
 top of what is published, then it is pushed.
+
+That commit replaces the branch's whole tree, so deploy refuses a branch that
+holds anything else: the branch checked out in any work tree, and the remote's
+default branch. A name git would not accept is refused before git is asked to
+write it (fast-import would crash and leave its report in ``.git``).
 """
 
 from __future__ import annotations
@@ -24,17 +29,29 @@ from urllib.parse import urlsplit
 import ghp_import
 
 from .config import SiteConfig
-from .errors import ContentError, Diagnostic, OutputError, SitegenError, UsageError
+from .errors import ContentError, Diagnostic, OutputError, SitegenError, UsageError, printable
+
+# When the remote does not say which branch is its default (an empty repository, an old
+# server), these are refused: the names git and GitHub give a repository's first branch.
+LIKELY_DEFAULTS = ("main", "master")
+OWN_BRANCH = ("deploy replaces the whole tree of the branch it publishes to with the built site, "
+              "so publish to a branch of its own: pass --branch gh-pages")
 
 
 class DeployRefused(UsageError):
     """Deploy will not start: nothing was built or published (exit code 2)."""
+
+    def format_message(self) -> str:  # file names and git's words, as diagnostics print them
+        return printable(super().format_message())
 
 
 class DeployError(SitegenError):
     """Deploy started but git failed; what was published before is still published."""
 
     exit_code = 1
+
+    def format_message(self) -> str:
+        return printable(super().format_message())
 
 
 class BuildFailed(ContentError):
@@ -65,9 +82,11 @@ class _Git:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         try:
-            result = subprocess.run(["git", *args], cwd=self.cwd, capture_output=True, text=True)
+            result = subprocess.run(["git", *args], cwd=self.cwd, capture_output=True)
         except FileNotFoundError:
             raise DeployRefused("git is not installed or not on PATH; install git to deploy") from None
+        # Decoded by hand: text mode would turn a '\r' in a file name into '\n'.
+        result.stdout, result.stderr = (out.decode("utf-8", "backslashreplace") for out in (result.stdout, result.stderr))
         if check and result.returncode != 0:
             raise DeployError(f"git {' '.join(args)} failed: {_last_line(result.stderr)}")
         return result
@@ -92,16 +111,20 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-page
     if git.run("rev-parse", "--is-inside-work-tree", check=False).returncode != 0:
         raise DeployRefused(f"'{config.root}' is not inside a git repository; deploy publishes "
                             "a commit of the project, so run it in a clone")
+    _refuse_branch_name(git, branch)
     remotes = git.out("remote").split()
     if remote not in remotes:
         known = f"the remotes are: {', '.join(remotes)}" if remotes else "there are no remotes"
         raise DeployRefused(f"there is no git remote '{remote}' ({known}); add it with "
                             f"'git remote add {remote} URL' or pass --remote NAME")
-    listed = git.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
+    _refuse_checked_out(git, branch)
+    listed = git.run("ls-remote", "--symref", remote, "HEAD", f"refs/heads/{branch}", check=False)
     if listed.returncode != 0:
         raise DeployError(f"could not read the remote '{remote}': {_last_line(listed.stderr)}; "
                           "check the URL and your access, then deploy again")
-    exists = bool(listed.stdout.strip())
+    refs = [line.split("\t") for line in listed.stdout.splitlines() if "\t" in line]
+    exists = any(name == f"refs/heads/{branch}" and not sha.startswith("ref: ") for sha, name in refs)
+    _refuse_default_branch(git, remote, branch, refs)
     if not exists and not create:
         raise DeployRefused(f"the remote '{remote}' has no branch '{branch}'; pass --create to create it "
                             "with this deploy, or --branch NAME to publish to an existing branch")
@@ -142,6 +165,41 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-page
                               f"commit is on the local branch '{branch}', the remote is unchanged")
     return DeployResult(remote, branch, short, after[:len(short)], text, push, files,
                         built.warnings, _notes(config))
+
+
+def _refuse_branch_name(git: _Git, branch: str) -> None:
+    """Refuse a name git would not take as a branch ('a..b', 'x y', '-x', '@{-1}')."""
+    checked = git.run("check-ref-format", "--branch", branch, check=False)
+    if checked.returncode != 0 or checked.stdout.strip() != branch:  # --branch expands @{-1}
+        raise DeployRefused(f"'{branch}' is not a branch name git accepts (see git check-ref-format); "
+                            "pass --branch NAME with a name such as gh-pages")
+
+
+def _refuse_checked_out(git: _Git, branch: str) -> None:
+    """Refuse the branch checked out here or in another work tree: deploy would move it under it."""
+    trees, tree = [], ""
+    for line in git.out("worktree", "list", "--porcelain").splitlines():  # (-z needs git 2.36)
+        if line.startswith("worktree "):
+            tree = line.removeprefix("worktree ")
+        elif line == f"branch refs/heads/{branch}":
+            trees.append(tree)
+    if trees:
+        where = ", ".join(sorted(trees))
+        raise DeployRefused(f"the branch '{branch}' is checked out (in {where}); {OWN_BRANCH}")
+
+
+def _refuse_default_branch(git: _Git, remote: str, branch: str, refs: list[list[str]]) -> None:
+    """Refuse the remote's default branch, as its HEAD names it (or, failing that, as the clone
+    remembers it); when neither says, refuse the usual first-branch names."""
+    default = next((sha.removeprefix("ref: ") for sha, name in refs if name == "HEAD" and sha.startswith("ref: ")),
+                   None)
+    if default is None:
+        default = git.run("symbolic-ref", "-q", f"refs/remotes/{remote}/HEAD", check=False).stdout.strip()
+        default = default.replace(f"refs/remotes/{remote}/", "refs/heads/", 1) if default else None
+    defaults = [default.removeprefix("refs/heads/")] if default else list(LIKELY_DEFAULTS)
+    if branch in defaults:
+        known = "is the default branch of" if default else "may be the default branch of (it does not say which)"
+        raise DeployRefused(f"'{branch}' {known} the remote '{remote}'; {OWN_BRANCH}")
 
 
 def _refuse_dirty(git: _Git, config: SiteConfig) -> None:

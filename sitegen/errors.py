@@ -63,6 +63,11 @@ def printable(text: str, keep_newlines: bool = False) -> str:
                        else f"\\u{ord(m.group()):04x}", text)
 
 
+def unprintable_characters(text: str) -> list[str]:
+    """The characters that printable() would escape in ``text``, each once, in order of appearance."""
+    return list(dict.fromkeys(_UNPRINTABLE.findall(text)))
+
+
 def _gh_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from . import frontmatter, markup, schema, workers, yamlload
 from .config import SiteConfig
 from .errors import Collector, ContentError
-from .model import ID_RE, Content, Page, Sheet, Source
+from .model import Content, Page, Sheet, Source, is_id
 from .resolve import citation_key, inline_citations
 from .session import Session
 from .yamlload import YMap
@@ -92,7 +92,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
             if len(parts) != 2:
                 report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
                              f"move it to {config.shown(docs / 'sheets' / parts[-1])}")
-            elif not ID_RE.match(stem):
+            elif not is_id(stem):
                 bad_names.append((stem, shown, "sheet", f"sheets/{stem}/"))
             elif claim(f"sheets/{stem}/", shown):
                 sheet = reader.sheet(stem, path, shown)
@@ -101,7 +101,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
                 else:
                     broken["sheet"].add(stem)
         elif parts[0] == "sources" and len(parts) == 2 and suffix in (".yml", ".yaml", ".txt"):
-            if not ID_RE.match(stem):
+            if not is_id(stem):
                 bad_names.append((stem, shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
                 continue
             if suffix == ".txt":
@@ -127,7 +127,10 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
         elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
             slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
             first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
-            if first in RESERVED or first.lower() in RESERVED:
+            unsafe = _unsafe_page_name(rel)
+            if unsafe:
+                report.error(shown, 1, 1, *unsafe)
+            elif first in RESERVED or first.lower() in RESERVED:
                 report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{first}/, which sitegen uses itself",
                              "rename the file")
             elif claim(f"{slug}/" if slug else "", shown):
@@ -337,11 +340,39 @@ def _unusable_name(parts: list[str]) -> str | None:
     return None
 
 
+# Besides letters, marks and digits (of any script), the only characters a plain page's
+# path may hold: the others mean something in a URL ('?' starts a query, '#' a fragment,
+# ':' ends a scheme, '%' an escape) or must be escaped in one (spaces, quotes, brackets).
+PAGE_NAME_PUNCTUATION = "-_.~"
+
+
+def _unsafe_page_name(rel: str) -> tuple[str, str] | None:
+    """(message, hint) when a plain page's path cannot be its URL as it stands.
+
+    A page's path is written into links, the canonical link and the sitemap as it
+    is, so `javascript:x.md` became a javascript: URL and `what?.md` a link to /what.
+    """
+    def allowed(c: str) -> bool:
+        return c in PAGE_NAME_PUNCTUATION or c == "/" or unicodedata.category(c)[0] in "LMN"
+
+    bad = [c for c in dict.fromkeys(rel) if not allowed(c)]
+    if not bad:
+        return None
+    names = [f"'{c}'" if c.isprintable() and not c.isspace() else
+             f"U+{ord(c):04X} {unicodedata.name(c, 'character')}" for c in bad]
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    suggestion = "/".join("-".join("".join(c if allowed(c) else " " for c in part).split()) or "page"
+                          for part in rel[:-3].split("/")) + ".md"
+    return (f"the page name '{rel}' contains {shown}: a page's path becomes its URL, so its file and "
+            f"folder names may use only letters, digits, '-', '_', '.' and '~'",
+            f"rename the file, for example to '{suggestion}'")
+
+
 def _valid_id(stem: str, shown: str, what: str, report: Collector, taken_by: str | None = None) -> bool:
-    if ID_RE.match(stem):
+    if is_id(stem):
         return True
     suggestion = "-".join("".join(c if c.isalnum() and c.isascii() else " " for c in stem.lower()).split())
-    hint = f"rename the file to '{suggestion}'" if suggestion and ID_RE.match(suggestion) else None
+    hint = f"rename the file to '{suggestion}'" if is_id(suggestion) else None
     if hint and taken_by:
         hint = f"rename the file: '{suggestion}' is taken by {taken_by}"
     report.error(shown, 1, 1, f"'{stem}' is not a valid {what} id: the file name must use lowercase letters, "

@@ -62,9 +62,15 @@ def sanitize(html: str) -> str:
     )
 
 
+WORD_JOINER = "\u2060"  # no line break here: a note marker never starts a line
+
+
 class _CitePattern(InlineProcessor):
+    """``[@id]`` or ``[@id "words"]``; the white space before a bare ``[@id]`` (a line break
+    included) is taken in, so its marker sits on the word before it, as the template's do."""
+
     def __init__(self, renderer: "MarkdownRenderer"):
-        super().__init__(INLINE_CITE_RE.pattern)
+        super().__init__(r"\s*" + INLINE_CITE_RE.pattern)
         self.renderer = renderer
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
@@ -73,6 +79,8 @@ class _CitePattern(InlineProcessor):
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
         number, href, title = found
+        spaces = len(m.group(0)) - len(m.group(0).lstrip())
+        start = m.start(0) if m.group(2) is None else m.start(0) + spaces
         # A quoted citation reads as a quotation in the sentence, then its note number.
         wrapper = etree.Element("span", {"class": "cited"}) if m.group(2) else None
         if wrapper is not None:
@@ -80,8 +88,8 @@ class _CitePattern(InlineProcessor):
             quote.text = m.group(2).strip()
         sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
         link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
-        link.text = f"[{number}]"
-        return (wrapper if wrapper is not None else sup), m.start(0), m.end(0)
+        link.text = f"{WORD_JOINER}[{number}]"
+        return (wrapper if wrapper is not None else sup), start, m.end(0)
 
 
 def page_relative(href: str, page_url: str) -> str:
@@ -96,6 +104,13 @@ def page_relative(href: str, page_url: str) -> str:
     return rel + hash_ + fragment
 
 
+def md_link_path(path: str, source_path: str) -> str | None:
+    """The docs_dir-relative file a relative link's path names, as MkDocs resolves it:
+    ``../about.md`` written in ``sheets/x.md`` is ``about.md``. None when it leads out of docs_dir."""
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), path))
+    return None if target == ".." or target.startswith("../") else target
+
+
 def md_link_target(href: str, source_path: str) -> str | None:
     """The site-relative URL of a link to another Markdown file, as MkDocs resolves it.
 
@@ -105,12 +120,19 @@ def md_link_target(href: str, source_path: str) -> str | None:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path.endswith(".md") or href.startswith("/"):
         return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), parts.path))
-    if target.startswith("../"):
+    target = md_link_path(parts.path, source_path)
+    if target is None:
         return None
     stem = target[:-3]
     url = "" if stem == "index" else stem[: -len("index")] if stem.endswith("/index") else stem + "/"
     return url + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def page_source_path(page) -> str:
+    """A plain page's file relative to docs_dir ('about.md', 'guides/index.md'): what its links are relative to."""
+    if not page.slug:
+        return "index.md"
+    return f"{page.slug}/index.md" if page.path.endswith("/index.md") else f"{page.slug}.md"
 
 
 class _LinkRewriter(Treeprocessor):

@@ -10,11 +10,18 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# The id rule, defined once. `$` would also accept a trailing newline ("evil\n"),
+# so the pattern is anchored with \A and \Z and applied whole, through is_id.
+ID_RE = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 SOURCE_KINDS = ("news", "statement", "readout", "announcement", "report", "regulation", "other")
 RIGHTS = ("full-text", "excerpts", "metadata-only")
 STATUSES = ("published", "draft")
 ENTITY_KINDS = ("person", "organization")
+
+
+def is_id(text: object) -> bool:
+    """Whether ``text`` is an id: lowercase letters and digits in runs joined by single hyphens."""
+    return isinstance(text, str) and ID_RE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, order=True)

@@ -98,7 +98,6 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     def home():
         figures = (dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"])
         return {"page": views.page(content.pages.get("")), "newest": cards(published_ids[:6]),
-                "reviewed": cards(sorted(published_ids, key=lambda i: _review_order(site, i))[:6]),
                 "figures": list(itertools.islice(figures, 6)), "topics": _topic_list(site, views),
                 "sheet_count": len(sheets), "source_count": len(content.sources)}
 
@@ -116,17 +115,12 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
         yield PageJob(f"sources/{source.id}/index.html", "source.html", lambda s=source: {"source": views.source(s)},
                       source.title, inputs=lambda s=source: views.source_inputs(s))
     yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
-    def about(ids: list[str]) -> list:  # what _facts_about makes its lists from
-        shown = [i for i in ids if i in site.links]
-        return [*(views.sheet_card(i) for i in shown), "quoted:",
-                *(views.facts_of(content.sheets[i]) for i in _quoted(site, shown))]
-
     for topic in sorted(content.topics.values(), key=lambda t: t.id):
         ids = site.by_topic.get(topic.id, [])
         yield PageJob(f"topics/{topic.id}/index.html", "topic.html",
                       lambda t=topic, ids=ids: {"topic": dict(views.topic_ref(t.id), description=t.description),
-                                                **_facts_about(site, views, ids)}, topic.name,
-                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, *about(ids)])
+                                                "sheets": cards(ids)}, topic.name,
+                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, *cards(ids)])
     yield PageJob("entities/index.html", "entities.html", lambda: {"entities": _entity_list(site, views)}, "People and organisations")
     for entity in sorted(content.entities.values(), key=lambda e: e.id):
         ids = site.by_entity.get(entity.id, [])
@@ -134,8 +128,8 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
                       lambda e=entity, ids=ids: {"entity": {**views.entity_ref(e.id), "role": e.role,
                                                             "organization": e.organization, "country": e.country,
                                                             "aliases": list(e.aliases)},
-                                                 **_facts_about(site, views, ids)}, entity.name,
-                      inputs=lambda e=entity, ids=ids: [repr(e), *about(ids)])
+                                                 "sheets": cards(ids)}, entity.name,
+                      inputs=lambda e=entity, ids=ids: [repr(e), *cards(ids)])
     # The timeline is made from the events' views (each names its sheet's card); the figures
     # page from each sheet's card and figures.
     yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline",
@@ -150,13 +144,6 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     yield PageJob("404.html", "404.html", lambda: {}, "Page not found")
 
 
-def _review_order(site: Site, sheet_id: str) -> tuple:
-    """Home's review schedule: stale sheets first, then the next review due, undated last."""
-    sheet = site.content.sheets[sheet_id]
-    due = sheet.review_by.isoformat() if sheet.review_by else "9999"
-    return (not site.links[sheet_id].stale, due, sheet_id)
-
-
 def _topic_list(site: Site, views: Views) -> list[dict]:
     return [dict(views.topic_ref(t.id), description=t.description, count=len(site.by_topic.get(t.id, [])))
             for t in sorted(site.content.topics.values(), key=lambda t: t.name.lower())]
@@ -165,29 +152,6 @@ def _topic_list(site: Site, views: Views) -> list[dict]:
 def _entity_list(site: Site, views: Views) -> list[dict]:
     return [dict(views.entity_ref(e.id), role=e.role, count=len(site.by_entity.get(e.id, [])))
             for e in sorted(site.content.entities.values(), key=lambda e: (e.kind, e.name.lower()))]
-
-
-ABOUT_QUOTED_SHEETS = 12  # a topic or entity page quotes the facts of at most this many sheets
-
-
-def _quoted(site: Site, sheet_ids: list[str]) -> list[str]:
-    """The sheets whose facts and quotations a topic or entity page repeats: all of them,
-    or the newest ABOUT_QUOTED_SHEETS when there are more (every sheet is still listed).
-    On a large site a topic can gather hundreds of sheets; their every fact and quotation
-    on one page would make it megabytes long, and no reader would scroll it."""
-    if len(sheet_ids) <= ABOUT_QUOTED_SHEETS:
-        return sheet_ids
-    newest = sorted(sheet_ids, key=lambda i: (site.content.sheets[i].as_of, i), reverse=True)[:ABOUT_QUOTED_SHEETS]
-    return [i for i in sheet_ids if i in set(newest)]
-
-
-def _facts_about(site: Site, views: Views, sheet_ids: list[str]) -> dict:
-    listed = [i for i in sheet_ids if i in site.links]
-    sheets = [views.sheet(site.content.sheets[i]) for i in _quoted(site, listed)]
-    facts = [dict(f, sheet=views.sheet_card(s["id"])) for s in sheets for f in s["key_facts"]]
-    quotes = [dict(n, sheet=views.sheet_card(s["id"])) for s in sheets for n in s["notes"] if n["quote"]]
-    return {"sheets": [views.sheet_card(i) for i in listed], "facts": facts, "quotes": quotes,
-            "quoted_sheets": len(sheets)}
 
 
 def _timeline(site: Site, views: Views) -> list[dict]:
@@ -200,9 +164,10 @@ def _timeline(site: Site, views: Views) -> list[dict]:
 
 
 def _figures(site: Site, views: Views) -> list[dict]:
+    """Every figure, newest first by the date of the source that gives it."""
     rows = [dict(f, sheet=views.sheet_card(s.id)) for s in sorted(site.sheets, key=lambda s: s.id)
             for f in views.sheet(s)["figures"]]
-    return rows
+    return sorted(rows, key=lambda f: f["note"]["source"]["published"], reverse=True)
 
 
 class Renderer:

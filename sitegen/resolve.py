@@ -330,7 +330,8 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
         elif other not in included:
             report.warning(pos.path, pos.line, pos.col, f"related sheet '{other}' is a draft; the link is left out",
                            "publish it, or build with --drafts")
-    for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline):
+    # Notes are numbered in the order a reader meets them: key facts, figures, body, timeline.
+    for item in (*sheet.key_facts, *sheet.figures):
         check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
     for source_id, quote, pos in inline:
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", source_id):
@@ -338,6 +339,8 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
                          "write [@source-id] or [@source-id \"verbatim quote\"]")
             continue
         check_cite(source_id, quote, pos, None)
+    for item in sheet.timeline:
+        check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
     if sheet.review_by and sheet.review_by < today:
         pos = sheet.pos("review_by")
         report.warning(pos.path, pos.line, pos.col,

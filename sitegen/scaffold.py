@@ -10,7 +10,7 @@ from pathlib import Path
 from .build import build_date
 from .config import SiteConfig
 from .errors import UsageError
-from .model import ID_RE
+from .model import is_id
 
 TEMPLATE = """---
 # Next steps:
@@ -50,7 +50,7 @@ def new_sheet(config: SiteConfig, title: str, sheet_id: str | None = None) -> Pa
     if not title:
         raise UsageError("the title is empty: sitegen new sheet \"China's 2019 class-wide control\"")
     sheet_id = sheet_id or slugify(title)
-    if not ID_RE.match(sheet_id or ""):
+    if not is_id(sheet_id):
         raise UsageError(f"'{sheet_id}' is not a valid sheet id: use lowercase letters, digits and single "
                          "hyphens, or pass --id")
     path = config.docs_dir / "sheets" / f"{sheet_id}.md"

@@ -4,6 +4,10 @@ One small reader (:class:`Fields`) pulls typed values out of a mapping and
 records a diagnostic, with the value's line and column, for each problem; the
 ``*_from_yaml`` functions list the fields of each kind of record. Nothing here
 raises on a content problem: every problem of the site is collected.
+
+A field that wants text takes the characters the editor typed (yamlload reads
+plain values as text); a value YAML read as something else is shown in the
+message as it was written, with the quoted form to write instead.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import datetime as dt
 import re
 from typing import Any, Callable
 
+from . import countries
 from .errors import Collector, did_you_mean
-from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event,
+from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id,
                     Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic)
 from .yamlload import YList, YMap
 
@@ -29,7 +34,6 @@ ENTITY_FIELDS = ("name", "kind", "role", "organization", "country", "aliases")
 PAGE_FIELDS = ("title", "summary")
 
 PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 URL_SCHEMES = ("http://", "https://")
@@ -71,14 +75,19 @@ class Fields:
             line, col = self.data.mark(key)
         self.report.error(self.path, line, col, message, hint)
 
+    def written(self, key: str) -> str:
+        """How the value of ``key`` was typed, for a message."""
+        value = self.data.get(key)
+        return value if isinstance(value, str) else _written(self.data, key, value)
+
     def text(self, key: str, required: bool = False, default: str = "") -> str:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)  # "value: 50" means the text 50
-        if not isinstance(value, str):
-            self.problem(key, f"'{key}' must be text, not {_kind(value)}", "put the value in quotes")
+        value = _as_text(value, self.written(key))
+        if value is None:
+            what, hint = _not_text(self.data[key], self.written(key))
+            self.problem(key, f"'{key}' must be text{what}", hint)
             return default
         value = value.strip()
         if required and not value:
@@ -99,7 +108,7 @@ class Fields:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.problem(key, f"'{key}' must be a real date written YYYY-MM-DD, not '{value}'",
+        self.problem(key, f"'{key}' must be a real date written YYYY-MM-DD, not '{self.written(key)}'",
                      "check the day exists in that month, e.g. 2024-12-20")
         return None
 
@@ -111,7 +120,7 @@ class Fields:
             value = value.date()
         if isinstance(value, dt.date):
             return PartialDate.from_date(value)
-        match = PARTIAL_DATE_RE.match(str(value).strip())
+        match = isinstance(value, str) and PARTIAL_DATE_RE.match(value.strip())
         if match:
             year, month, day = (int(g) if g else 0 for g in match.groups())
             try:
@@ -119,24 +128,28 @@ class Fields:
                 return PartialDate(year, month, day)
             except ValueError:
                 pass
-        self.problem(key, f"'{key}' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '{value}'",
-                     "quote a partial date: \"2019-05\"; check that the day exists")
+        self.problem(key, f"'{key}' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '{self.written(key)}'",
+                     "check that the month and the day exist, e.g. 2019-05 or 2019-05-01")
         return None
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self._get(key, False)
         if value is _MISSING:
             return default
-        if value not in choices:
-            hint = did_you_mean(str(value), choices) or f"use one of: {', '.join(choices)}"
-            self.problem(key, f"'{key}' must be one of {', '.join(choices)}, not '{value}'", hint)
+        if not isinstance(value, str) or value not in choices:
+            written = self.written(key)
+            hint = did_you_mean(written, choices) or f"use one of: {', '.join(choices)}"
+            self.problem(key, f"'{key}' must be one of {', '.join(choices)}, not '{written}'", hint)
             return default
         return value
 
-    def matching(self, key: str, pattern: re.Pattern, describe: str, required: bool = False) -> str:
+    def matching(self, key: str, pattern: re.Pattern | None, describe: str, required: bool = False,
+                 check: Callable[[str], str | None] | None = None) -> str:
+        """Text that fits ``pattern``; ``check`` returns a hint for a value it refuses."""
         value = self.text(key, required)
-        if value and not pattern.match(value):
-            self.problem(key, f"'{key}' must be {describe}, not '{value}'")
+        hint = check(value) if check and value else None
+        if value and ((pattern and not pattern.fullmatch(value)) or hint is not None):
+            self.problem(key, f"'{key}' must be {describe}, not '{value}'", hint)
             return ""
         return value
 
@@ -148,21 +161,32 @@ class Fields:
             return ""
         return value
 
-    def strings(self, key: str, pattern: re.Pattern | None = None, describe: str = "") -> tuple[str, ...]:
+    def strings(self, key: str, pattern: re.Pattern | None = None, describe: str = "",
+                check: Callable[[str], str | None] | None = None) -> tuple[str, ...]:
+        """A list of text entries (one entry alone may stand without brackets); ``check``
+        returns a hint for an entry it refuses."""
         value = self._get(key, False)
         if value is _MISSING:
             return ()
-        if isinstance(value, str):
-            value = YList([value])
-            value.marks, value.start = [self.data.mark(key)], self.data.mark(key)
+        alone = None if isinstance(value, (list, dict)) else _as_text(value, self.written(key))
+        if alone is not None:
+            value = YList([alone])
+            value.marks, value.start, value.written_as = [self.data.mark(key)], self.data.mark(key), {}
         if not isinstance(value, list):
             self.problem(key, f"'{key}' must be a list, such as [a, b]")
             return ()
         result = []
         for index, item in enumerate(value):
             line, col = value.mark(index)
-            if not isinstance(item, str) or (pattern and not pattern.match(item)):
-                self.report.error(self.path, line, col, f"'{key}' entry '{item}' must be {describe or 'text'}")
+            text = _as_text(item, _written(value, index, item))
+            if text is None:
+                what, hint = _not_text(item, _written(value, index, item))
+                self.report.error(self.path, line, col, f"'{key}' entries must be {describe or 'text'}{what}", hint)
+                continue
+            item = text
+            hint = check(item) if check else None
+            if (pattern and not pattern.fullmatch(item)) or hint is not None:
+                self.report.error(self.path, line, col, f"'{key}' entry '{item}' must be {describe or 'text'}", hint)
                 continue
             self.positions[f"{key}.{index}"] = Pos(self.path, line, col)
             result.append(item)
@@ -203,7 +227,46 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, dt.date):
         return "a date"
+    if isinstance(value, (int, float)):
+        return "a number"
     return type(value).__name__
+
+
+def _written(container: Any, where: Any, value: Any) -> str:
+    """How a value that YAML did not read as text was typed (kept by yamlload)."""
+    written = container.written(where) if isinstance(container, (YMap, YList)) else None
+    return written if written is not None else str(value)
+
+
+def _as_text(value: Any, written: str) -> str | None:
+    """A value as the text the editor typed, or None where YAML read it as something else.
+
+    A date typed plainly (``value: 2019-05-01``) is its own characters; true, false,
+    a list, a mapping, or a value with an explicit tag (``!!float 3.50``) is not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date) and not written.startswith("!"):
+        return written
+    return None
+
+
+def _not_text(value: Any, written: str) -> tuple[str, str]:
+    """For a value that cannot be taken as text: what YAML read, as it was typed
+    (", not true/false: true"), and the hint that makes it text."""
+    if written.startswith("!"):
+        return f", not {written}", f"remove the tag '{written.split(None, 1)[0]}': sitegen reads plain values as text"
+    if "\n" in written or len(written) > 80:
+        return f", not {_kind(value)}", "write the whole text on one line, in quotes"
+    return f", not {_kind(value)}: {written}", f"put it in quotes: {_quoted(written)}"
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a quoted YAML scalar that reads back as exactly ``text``."""
+    if '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _fact(f: Fields) -> KeyFact | None:
@@ -232,7 +295,7 @@ def sheet_from_yaml(sheet_id: str, path: str, data: YMap, body: str, body_line: 
         review_by=f.date("review_by"),
         status=f.choice("status", STATUSES, "published"),
         topics=f.strings("topics", ID_RE, "a topic id"),
-        countries=f.strings("countries", COUNTRY_RE, "an ISO 3166-1 alpha-2 code such as CN"),
+        countries=f.strings("countries", None, "an ISO 3166-1 alpha-2 code such as CN", countries.problem),
         entities=f.strings("entities", ID_RE, "an entity id"),
         key_facts=f.items("key_facts", FACT_FIELDS, "a key fact", _fact),
         figures=f.items("figures", FIGURE_FIELDS, "a figure", _figure),
@@ -272,7 +335,7 @@ def vocabulary_from_yaml(kind: str, path: str, data: Any, report: Collector) -> 
         return records, positions
     for key, value in data.items():
         line, col = data.mark(key, of_value=False)
-        if not isinstance(key, str) or not ID_RE.match(key):
+        if not is_id(key):
             report.error(path, line, col, f"'{key}' is not a valid id", "use lowercase letters, digits and single hyphens")
             continue
         if not isinstance(value, YMap):
@@ -285,7 +348,7 @@ def vocabulary_from_yaml(kind: str, path: str, data: Any, report: Collector) -> 
             f = Fields(value, path, report, ENTITY_FIELDS, "an entity")
             record = Entity(key, f.text("name", required=True), f.choice("kind", ENTITY_KINDS, "person"),
                             f.text("role"), f.text("organization"),
-                            f.matching("country", COUNTRY_RE, "an ISO 3166-1 alpha-2 code"),
+                            f.matching("country", None, "an ISO 3166-1 alpha-2 code", check=countries.problem),
                             f.strings("aliases"))
             if "kind" not in value:
                 report.error(path, line, col, "missing required field 'kind' in an entity",

@@ -47,7 +47,6 @@ class Session:
         self.cards: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, card view)
         self.sheets: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, sheet view)
         self.exports: dict[str, tuple] = {}           # sheet id -> (its view, its lines of the JSON exports)
-        self.facts: dict[str, tuple] = {}             # sheet id -> (its view, what topic and entity pages show of it)
         self.feed: dict[str, tuple] = {}              # sheet id -> (the sheet, its Atom entry)
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
@@ -89,5 +88,4 @@ class Session:
         self.cards = {i: v for i, v in self.cards.items() if i in ids}
         self.sheets = {i: v for i, v in self.sheets.items() if i in ids}
         self.exports = {i: v for i, v in self.exports.items() if i in ids}
-        self.facts = {i: v for i, v in self.facts.items() if i in ids}
         self.feed = {i: v for i, v in self.feed.items() if i in ids}

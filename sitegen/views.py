@@ -13,12 +13,12 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .markup import LazyMarkdown, MarkdownBodies
+from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from .model import Sheet, Source, human_date
 from .resolve import Note, Passage, Site
 from .session import Session
@@ -136,7 +136,8 @@ class Views:
             self._source_refs[source.id] = View({
                 "id": source.id, "title": source.title, "publisher": source.publisher,
                 "published": str(source.published), "published_human": source.published.human(),
-                "url": f"sources/{source.id}/", "link": source.url, "kind": SOURCE_KIND_NAMES[source.kind],
+                "url": f"sources/{source.id}/", "link": source.url, "host": link_host(source.url),
+                "kind": SOURCE_KIND_NAMES[source.kind],
                 "rights": source.rights,
             })
         return self._source_refs[source.id]
@@ -184,16 +185,6 @@ class Views:
             self._sheets[sheet.id] = self._remembered(self.session.sheets, sheet.id, inputs, lambda: self._sheet(sheet))
         return self._sheets[sheet.id]
 
-    def facts_of(self, sheet: Sheet) -> View:
-        """The parts of a sheet's view that topic and entity pages show (their cache key):
-        one digest per sheet, kept in the session as long as the sheet's view is."""
-        view = self.sheet(sheet)
-        entry = self.session.facts.get(sheet.id)
-        if entry is None or entry[0] is not view:
-            entry = self.session.facts[sheet.id] = (view, View({"card": self.sheet_card(sheet.id),
-                                                                "key_facts": view["key_facts"], "notes": view["notes"]}))
-        return entry[1]
-
     def _sheet(self, sheet: Sheet) -> dict:
         links = self.site.links[sheet.id]
 
@@ -228,9 +219,7 @@ class Views:
         """A plain page (or the home page's text); links to .md files become page links."""
         if page is None:
             return {"title": "", "summary": "", "slug": "", "body_html": Markup("")}
-        source_path = f"{page.slug}.md" if page.slug else "index.md"
-        if page.path.endswith("/index.md") and page.slug:
-            source_path = f"{page.slug}/index.md"
+        source_path = page_source_path(page)
         return {"title": page.title, "summary": page.summary, "slug": page.slug,
                 "body_html": self.markdown.body(page.body, source_path=source_path,
                                                 page_url=f"{page.slug}/" if page.slug else "")}
@@ -350,3 +339,11 @@ def _highlight(text: str, start: int, end: int, passages: list[Passage]) -> str:
         else:
             out.append(chunk)
     return "".join(out)
+
+
+def link_host(url: str | None) -> str:
+    """The host a source's address points to, for a short link text instead of a raw URL."""
+    if not url:
+        return ""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")

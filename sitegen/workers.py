@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from typing import Callable, TypeVar
 
@@ -35,10 +36,22 @@ def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_
     step = -(-total // (jobs * chunks_per_job))
     _WORK = work
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_as_worker) as pool:
             return pool.map(_run, [(start, min(start + step, total)) for start in range(0, total, step)])
     finally:
         _WORK = None
+
+
+def _as_worker() -> None:
+    """Undo the parent's signal handlers in a fresh worker.
+
+    ``sitegen serve`` turns SIGINT and SIGTERM into KeyboardInterrupt so that it can clean
+    up; a forked worker would inherit that and print a traceback when the pool ends it
+    (with SIGTERM) or when Ctrl-C reaches the whole process group. The parent alone
+    handles Ctrl-C and stops the pool; a worker just ends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(bounds: tuple[int, int]):

@@ -7,6 +7,15 @@ vector of "billion laughs" bombs), nesting is bounded (deep nesting crashes
 libyaml's composer), a value that does not fit an explicit tag is a content
 error, and every mapping and sequence remembers where each of its entries
 stood, so later stages can point at a field.
+
+Content YAML also keeps what the editor typed. YAML 1.1 (PyYAML's default)
+turns ``12:30`` into 750, ``017`` into 15 and ``NO`` (Norway) into False, and
+no content field is a number. So content is read with a smaller resolver: a
+plain value is text exactly as typed, except ``true`` and ``false``, ``null``
+and ``~`` (or nothing), and dates (``2024-12-20``, with a time: a date-time).
+Every value that is not text remembers how it was written, so the schema can
+take a date as text where a field wants text, and show the value as typed when
+it cannot. ``mkdocs.yml`` keeps YAML 1.1, as MkDocs reads it.
 """
 
 from __future__ import annotations
@@ -19,28 +28,37 @@ from .errors import ContentError, Diagnostic
 
 
 class YMap(dict):
-    """A dict that knows the (line, col) of each key and value, 1-based."""
+    """A dict that knows the (line, col) of each key and value, 1-based, and how each
+    value that is not text was written."""
 
-    __slots__ = ("marks", "value_marks", "start")
+    __slots__ = ("marks", "value_marks", "start", "written_as")
 
     @classmethod
     def empty(cls, start: tuple[int, int] = (1, 1)) -> "YMap":
         result = cls()
-        result.marks, result.value_marks, result.start = {}, {}, start
+        result.marks, result.value_marks, result.start, result.written_as = {}, {}, start, {}
         return result
 
     def mark(self, key, of_value: bool = True) -> tuple[int, int]:
         marks = self.value_marks if of_value else self.marks
         return marks.get(key, self.start)
 
+    def written(self, key) -> str | None:
+        """The source text of a value that YAML did not read as text (a date, true, a list)."""
+        return self.written_as.get(key)
+
 
 class YList(list):
-    """A list that knows the (line, col) of each item, 1-based."""
+    """A list that knows the (line, col) of each item, 1-based, and how each item
+    that is not text was written."""
 
-    __slots__ = ("marks", "start")
+    __slots__ = ("marks", "start", "written_as")
 
     def mark(self, index: int) -> tuple[int, int]:
         return self.marks[index] if 0 <= index < len(self.marks) else self.start
+
+    def written(self, index: int) -> str | None:
+        return self.written_as.get(index)
 
 
 class YAMLProblem(Exception):
@@ -57,6 +75,8 @@ def _pos(mark, line_offset: int = 0) -> tuple[int, int]:
 
 class _Loader(yaml.CSafeLoader):
     line_offset = 0
+    source = ""  # the text being loaded, to cut out how values were written
+    content = True  # content YAML: a key is the text typed (`no:`, `2024:`), and no << merge keys
 
     def construct_object(self, node, deep=False):
         # The composer hands back the anchored node itself for every *alias, so
@@ -83,8 +103,16 @@ class _Loader(yaml.CSafeLoader):
         result = YMap()
         result.marks, result.value_marks = {}, {}
         result.start = _pos(node.start_mark, self.line_offset)
+        result.written_as = {}
         for key_node, value_node in node.value:
+            if self.content and key_node.tag == "tag:yaml.org,2002:str" and key_node.value == "<<" \
+                    and not key_node.style:
+                # YAML 1.1 would copy the fields of the mapping in silently; 1.2 has no merge key.
+                raise YAMLProblem("YAML merge keys (<<) are not allowed in content", key_node.start_mark,
+                                  "write the fields out in full")
             key = self.construct_object(key_node, deep=True)
+            if self.content and not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
             try:
                 hash(key)
             except TypeError:
@@ -96,24 +124,53 @@ class _Loader(yaml.CSafeLoader):
                     key_node.start_mark,
                     "remove one of the two entries; YAML keeps only one of them",
                 )
-            result[key] = self.construct_object(value_node, deep=True)
+            result[key] = value = self.construct_object(value_node, deep=True)
             result.marks[key] = _pos(key_node.start_mark, self.line_offset)
             result.value_marks[key] = _pos(value_node.start_mark, self.line_offset)
+            if not isinstance(value, str):
+                result.written_as[key] = self._written(value_node)
         return result
 
     def construct_ylist(self, node):
         result = YList(self.construct_object(child, deep=True) for child in node.value)
         result.marks = [_pos(child.start_mark, self.line_offset) for child in node.value]
         result.start = _pos(node.start_mark, self.line_offset)
+        result.written_as = {index: self._written(child) for index, (child, item)
+                             in enumerate(zip(node.value, result)) if not isinstance(item, str)}
         return result
+
+    def _written(self, node) -> str:
+        """The node's text as it stands in the file, tag included (``!!float 3.50``, ``[a, b]``)."""
+        return self.source[node.start_mark.index:node.end_mark.index].strip()
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_ymap)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_ylist)
 
 
+def _content_resolvers() -> dict:
+    """Plain values that content YAML reads as something other than text: true and
+    false, null and ~ (and an empty value), and dates (YAML 1.1's timestamp form).
+    Only these lowercase spellings: ``True``, ``NULL``, ``yes``, ``off`` stay text."""
+    timestamp = "tag:yaml.org,2002:timestamp"
+    table = {first: [(tag, rule) for tag, rule in rules if tag == timestamp]
+             for first, rules in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+    table = {first: rules for first, rules in table.items() if rules}
+    table.setdefault("t", []).append(("tag:yaml.org,2002:bool", re.compile(r"^true$")))
+    table.setdefault("f", []).append(("tag:yaml.org,2002:bool", re.compile(r"^false$")))
+    for first in ("n", "~", ""):
+        table.setdefault(first, []).append(("tag:yaml.org,2002:null", re.compile(r"^(?:null|~|)$")))
+    return table
+
+
+_Loader.yaml_implicit_resolvers = _content_resolvers()
+
+
 class _EnvLoader(_Loader):
-    """The loader for mkdocs.yml: also understands MkDocs' ``!ENV`` tag."""
+    """The loader for mkdocs.yml: YAML 1.1 as MkDocs reads it, and MkDocs' ``!ENV`` tag."""
+
+    yaml_implicit_resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
+    content = False
 
 
 def _construct_env(loader, node):
@@ -153,7 +210,7 @@ def load(text: str, path: str, line_offset: int = 0, env: bool = False):
     """
     loader_class = _EnvLoader if env else _Loader
     loader = loader_class(text)
-    loader.line_offset = line_offset
+    loader.line_offset, loader.source = line_offset, text
     try:
         _check_depth(loader_class, text)
         return loader.get_single_data()

@@ -125,6 +125,7 @@ def test_next_deploy_adds_a_commit_that_replaces_the_whole_tree(deployed):
     first = deployed.pages_head()
     deployed.edit(SHEET, TITLE, "title: Cooperation at a glance")
     (deployed.clone / "content" / "about.md").unlink()
+    deployed.edit("content/index.md", "the [about page](about.md) says", "the about page said")  # a link to it would be an error
     deployed.commit_all("Shorter overview title; drop the about page")
     result = sitegen("deploy", "-m", "new title", cwd=deployed.clone)
     assert result.returncode == 0, result.stderr
@@ -219,3 +220,126 @@ def test_deploy_from_a_clone_with_a_stale_local_branch(deployed, tmp_path):
     result = sitegen("deploy", cwd=other.clone)
     assert result.returncode == 0, result.stderr
     assert git("rev-parse", "gh-pages^", cwd=other.origin).strip() == published
+
+
+# --- what deploy must never publish onto, and names it must refuse -------------
+
+def refs(repo: Path) -> str:
+    """Every ref of a repository with its commit, and where HEAD points."""
+    head = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=repo, capture_output=True, text=True).stdout
+    return git("for-each-ref", "--format=%(refname) %(objectname)", cwd=repo) + "HEAD -> " + head
+
+
+def unchanged(project: Project, before: tuple[str, str]) -> bool:
+    crashes = list((project.clone / ".git").glob("fast_import_crash_*"))
+    return (refs(project.origin), refs(project.clone)) == before and not crashes
+
+
+REPLACES = ("deploy replaces the whole tree of the branch it publishes to with the built site, "
+            "so publish to a branch of its own: pass --branch gh-pages")
+
+
+def test_refuses_the_branch_checked_out_here(project):
+    """`deploy --branch main` replaced the remote main with the built site and moved HEAD."""
+    before = (refs(project.origin), refs(project.clone))
+    result = sitegen("deploy", "--branch", "main", cwd=project.clone)
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"the branch 'main' is checked out (in {project.clone}); {REPLACES}")
+    assert unchanged(project, before)
+
+
+def test_refuses_a_branch_checked_out_in_another_work_tree(project, tmp_path):
+    git("branch", "notes", cwd=project.clone)
+    git("push", "-q", "origin", "notes", cwd=project.clone)
+    git("worktree", "add", "-q", str(tmp_path / "notes-tree"), "notes", cwd=project.clone)
+    before = (refs(project.origin), refs(project.clone))
+    result = sitegen("deploy", "--branch", "notes", cwd=project.clone)
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"the branch 'notes' is checked out (in {tmp_path / 'notes-tree'}); {REPLACES}")
+    assert unchanged(project, before)
+
+
+@pytest.mark.parametrize("default", ["main", "trunk"])
+def test_refuses_the_remote_default_branch(project, default):
+    """Found from the remote's HEAD (`git ls-remote --symref`), whatever it is called."""
+    git("checkout", "-q", "-b", "work", cwd=project.clone)
+    if default != "main":
+        git("push", "-q", "origin", f"main:{default}", cwd=project.clone)
+        git("symbolic-ref", "HEAD", f"refs/heads/{default}", cwd=project.origin)
+    before = (refs(project.origin), refs(project.clone))
+    result = sitegen("deploy", "--branch", default, cwd=project.clone)
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"'{default}' is the default branch of the remote 'origin'; {REPLACES}")
+    assert unchanged(project, before)
+
+
+@pytest.mark.parametrize("clone_remembers", [True, False])
+def test_default_branch_when_the_remote_does_not_say(project, clone_remembers):
+    """The remote's HEAD names no branch that exists (so ls-remote shows none): the clone's
+    refs/remotes/origin/HEAD is used, and without it the usual first-branch names are refused."""
+    git("checkout", "-q", "-b", "work", cwd=project.clone)
+    git("symbolic-ref", "HEAD", "refs/heads/unborn", cwd=project.origin)
+    if not clone_remembers:
+        git("symbolic-ref", "--delete", "refs/remotes/origin/HEAD", cwd=project.clone)
+    before = (refs(project.origin), refs(project.clone))
+    result = sitegen("deploy", "--branch", "main", cwd=project.clone)
+    known = "is the default branch of" if clone_remembers else "may be the default branch of (it does not say which)"
+    assert (result.returncode, result.stderr.strip()) == (2, f"'main' {known} the remote 'origin'; {REPLACES}")
+    assert unchanged(project, before)
+    result = sitegen("deploy", "--branch", "master", "--create", "--no-push", cwd=project.clone)
+    if clone_remembers:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 2
+        assert unchanged(project, before)
+
+
+@pytest.mark.parametrize("branch, shown", [
+    ("a..b", "a..b"), ("x y", "x y"), ("-x", "-x"), ("HEAD", "HEAD"), ("pages.lock", "pages.lock"),
+    ("@{-1}", "@{-1}"), ("x:y", "x:y"), ("gh-pages\x1b]0;x\x07", "gh-pages\\x1b]0;x\\x07"),
+])
+def test_refuses_a_branch_name_git_would_not_accept(project, branch, shown):
+    """'a..b' crashed fast-import, which left .git/fast_import_crash_* behind."""
+    before = (refs(project.origin), refs(project.clone))
+    result = sitegen("deploy", "--branch", branch, "--create", cwd=project.clone)
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"'{shown}' is not a branch name git accepts (see git check-ref-format); "
+           "pass --branch NAME with a name such as gh-pages")
+    assert unchanged(project, before)
+
+
+@pytest.mark.parametrize("cname, problem", [
+    ("https://facts.example.org/a b", "is a URL; write only its host name, facts.example.org"),
+    ("facts.example.org/about", "must be a host name only, without a path, port, query or user"),
+    ("facts.example.org www.example.org", "contains white space; write one host name"),
+    ('"facts.example.org\\nevil.example"', "contains white space; write one host name"),
+    ("-facts.example.org", "has '-facts', which is not a DNS label: each part between dots is 1 to 63 "
+                           "letters, digits and hyphens, not starting or ending with a hyphen"),
+    ("facts..example.org", "has an empty part (two dots, or a dot at an end), which is not a DNS label: each "
+                           "part between dots is 1 to 63 letters, digits and hyphens, not starting or ending "
+                           "with a hyphen"),
+    ("localhost", "is not a domain name: it needs at least one dot, as in facts.example.org"),
+    ("192.0.2.1", "is an IP address, not a host name"),
+    ("fäcts.example.org", "contains letters outside ASCII; write an internationalised domain in its xn-- form"),
+])
+def test_cname_must_be_one_host_name(project, cname, problem):
+    """deploy wrote the option verbatim into CNAME: a URL with a path and a space was published."""
+    project.edit("mkdocs.yml", "search: false", f"search: false\n      cname: {cname}")
+    project.commit_all("Set a custom domain")
+    lines = (project.clone / "mkdocs.yml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "cname:" in text)
+    value = cname.strip('"').replace("\\n", "\\x0a")
+    result = sitegen("deploy", "--create", cwd=project.clone)
+    assert (result.returncode, result.stderr.strip()) == (2, (
+        f"mkdocs.yml:{line}:14: error: sitegen option 'cname' must be one host name: '{value}' {problem}\n"
+        "  hint: deploy writes it to the CNAME file GitHub Pages reads; write for example: cname: facts.example.org"))
+    assert project.pages_head() is None
+
+
+def test_file_names_in_messages_are_escaped_as_in_diagnostics(deployed):
+    """A file name's terminal controls (an OSC title change, a bell, a carriage return) reached the terminal."""
+    (deployed.clone / "content" / "x\x1b]0;owned\x07\rok.md").write_text("# x\n", encoding="utf-8")
+    result = sitegen("deploy", cwd=deployed.clone)
+    assert (result.returncode, result.stderr.strip()) == (2, (
+        "the work tree has uncommitted changes (content/x\\x1b]0;owned\\x07\\x0dok.md); commit or stash them "
+        "first, so that the published site is the site of a commit"))

@@ -314,7 +314,7 @@ def test_a_sheet_rewritten_during_builds_gives_a_consistent_site_or_a_clear_erro
     for name in ("alpha", "beta"):
         versions[name] = original.replace("title: The harbour ferry's winter timetable", f"title: Version {name}") \
             + f"\nBody of version {name}.\n"
-    stop = threading.Event()
+    stop, first_save = threading.Event(), threading.Event()
     saves = [0]
 
     def editor() -> None:
@@ -328,6 +328,7 @@ def test_a_sheet_rewritten_during_builds_gives_a_consistent_site_or_a_clear_erro
                 temp.write_text(versions[name], encoding="utf-8")
                 os.replace(temp, path)
             saves[0] += 1
+            first_save.set()
 
     def built_version() -> str:
         page = (site.site_dir / "sheets" / "ferry-timetable" / "index.html").read_text(encoding="utf-8")
@@ -338,6 +339,8 @@ def test_a_sheet_rewritten_during_builds_gives_a_consistent_site_or_a_clear_erro
 
     thread = threading.Thread(target=editor, daemon=True)
     thread.start()
+    # A build that starts before the first save would see the original title, which is neither version.
+    assert first_save.wait(timeout=30), "the editor thread never saved"
     outcomes = {"alpha": 0, "beta": 0, "content error": 0}
     try:
         for _ in range(25):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sitegen.config import DEFAULT_EXTENSIONS
-from sitegen.markup import MarkdownRenderer, md_link_target, sanitize
+from sitegen.markup import MarkdownRenderer, md_link_path, md_link_target, page_source_path, sanitize
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_inline_citation_with_quote(md, text):
     # The quoted words stay in the sentence, as a quotation, followed by the note number.
     assert md.render(text, lookup) == (
         '<p>See <span class="cited"><q>the words</q><sup class="cite"><a href="../../sources/src/#n2" '
-        'title="Title &quot;with&quot; &lt;quotes&gt;">[2]</a></sup></span>.</p>')
+        'title="Title &quot;with&quot; &lt;quotes&gt;">\u2060[2]</a></sup></span>.</p>')
 
 
 def test_quoted_words_are_sanitised(md):
@@ -44,8 +44,8 @@ def test_quoted_words_are_sanitised(md):
 
 def test_inline_citation_without_quote(md):
     assert md.render("A [@src] b", lookup) == (
-        '<p>A <sup class="cite"><a href="../../sources/src/#n1" '
-        'title="Title &quot;with&quot; &lt;quotes&gt;">[1]</a></sup> b</p>')
+        '<p>A<sup class="cite"><a href="../../sources/src/#n1" '
+        'title="Title &quot;with&quot; &lt;quotes&gt;">\u2060[1]</a></sup> b</p>')
 
 
 @pytest.mark.parametrize("page, expected", [
@@ -55,7 +55,7 @@ def test_inline_citation_without_quote(md):
 ])
 def test_site_relative_citation_links_become_page_relative(md, page, expected):
     html = md.render("A [@src] b", lambda source, quote: (1, "sources/src/#n1", "T"), page_url=page)
-    assert f'<a href="{expected}" title="T">[1]</a>' in html
+    assert f'<a href="{expected}" title="T">\u2060[1]</a>' in html
 
 
 def test_unresolved_citation_stays_text(md):
@@ -92,6 +92,37 @@ def test_citation_inside_a_footnote(md):
 ])
 def test_md_link_target(href, source, expected):
     assert md_link_target(href, source) == expected
+
+
+@pytest.mark.parametrize("href, source, expected", [
+    ("about.md", "index.md", "about.md"),
+    ("../about.md", "sheets/a.md", "about.md"),
+    ("../sheets/b.md", "sheets/a.md", "sheets/b.md"),
+    ("./b.md", "sheets/a.md", "sheets/b.md"),
+    ("guides/../about.md", "index.md", "about.md"),
+    ("../../outside.md", "sheets/a.md", None),
+    ("../outside.md", "index.md", None),
+])
+def test_md_link_path_is_the_file_the_rewritten_link_leads_to(href, source, expected):
+    """The link check looks up the very file whose page the rewrite links to."""
+    assert md_link_path(href, source) == expected
+    page = md_link_target(href, source)
+    if expected is None:
+        assert page is None
+    else:
+        assert page == (expected[:-3] + "/").removesuffix("index/")
+
+
+@pytest.mark.parametrize("slug, path, expected", [
+    ("", "content/index.md", "index.md"),
+    ("about", "content/about.md", "about.md"),
+    ("guides", "content/guides/index.md", "guides/index.md"),
+    ("guides/print", "content/guides/print.md", "guides/print.md"),
+])
+def test_page_source_path(slug, path, expected):
+    from sitegen.model import Page
+
+    assert page_source_path(Page(slug, path, "T", "", "", 1)) == expected
 
 
 @pytest.mark.parametrize("text, source, page, expected", [
@@ -201,3 +232,13 @@ def test_style_keeps_only_text_align():
 
 def test_comments_are_stripped():
     assert sanitize("a<!-- secret -->b") == "ab"
+
+
+@pytest.mark.parametrize("text", ["A [@src] b", "A\n[@src] b", "A \t [@src] b"])
+def test_a_bare_citation_marker_sits_on_the_word_before_it(md, text):
+    """Spaces or a line break before [@id] would let the marker start a line of its own."""
+    assert md.render(text, lookup).startswith('<p>A<sup class="cite">')
+
+
+def test_a_quoted_citation_keeps_the_space_before_its_quotation(md):
+    assert md.render('He said [@src "the words"].', lookup).startswith('<p>He said <span class="cited"><q>')

@@ -55,6 +55,8 @@ def test_refuses_to_overwrite(tiny_site):
     ("   ", None, "the title is empty: sitegen new sheet \"China's 2019 class-wide control\""),
     ("T", "Bad_Id", "'Bad_Id' is not a valid sheet id: use lowercase letters, digits and single hyphens, or pass --id"),
     ("概要", None, "'' is not a valid sheet id: use lowercase letters, digits and single hyphens, or pass --id"),
+    ("T", "pier-2\n", "'pier-2\n' is not a valid sheet id: use lowercase letters, digits and single hyphens, "
+                      "or pass --id"),  # `$` in the id pattern accepted a trailing newline
 ])
 def test_refuses_bad_titles_and_ids(tiny_site, title, sheet_id, message):
     site = tiny_site()

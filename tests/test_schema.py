@@ -95,10 +95,20 @@ def test_unknown_field_without_close_match_lists_the_fields():
 
 
 @pytest.mark.parametrize("field, value, expected", [
-    ("title", "[a, b]", "s.md:2:8: error: 'title' must be text, not a list\n  hint: put the value in quotes"),
-    ("title", "2024-01-01", "s.md:2:8: error: 'title' must be text, not a date\n  hint: put the value in quotes"),
-    ("title", "{a: 1}", "s.md:2:8: error: 'title' must be text, not a mapping\n  hint: put the value in quotes"),
-    ("title", "true", "s.md:2:8: error: 'title' must be text, not true/false\n  hint: put the value in quotes"),
+    ("title", "[a, b]", "s.md:2:8: error: 'title' must be text, not a list: [a, b]\n  hint: put it in quotes: \"[a, b]\""),
+    ("title", "{a: 1}", "s.md:2:8: error: 'title' must be text, not a mapping: {a: 1}\n"
+                        "  hint: put it in quotes: \"{a: 1}\""),
+    ("title", "true", "s.md:2:8: error: 'title' must be text, not true/false: true\n  hint: put it in quotes: \"true\""),
+    ("title", "false   # no title yet", "s.md:2:8: error: 'title' must be text, not true/false: false\n"
+                                        "  hint: put it in quotes: \"false\""),
+    ("title", '[a "b" c]', "s.md:2:8: error: 'title' must be text, not a list: [a \"b\" c]\n"
+                           "  hint: put it in quotes: '[a \"b\" c]'"),
+    ("title", "[it's \"b\"]", "s.md:2:8: error: 'title' must be text, not a list: [it's \"b\"]\n"
+                              "  hint: put it in quotes: \"[it's \\\"b\\\"]\""),
+    ("title", "\n  - a\n  - b", "s.md:3:3: error: 'title' must be text, not a list\n"
+                              "  hint: write the whole text on one line, in quotes"),
+    ("title", "!!float 3.50", "s.md:2:8: error: 'title' must be text, not !!float 3.50\n"
+                              "  hint: remove the tag '!!float': sitegen reads plain values as text"),
     ("title", '"  "', "s.md:2:8: error: 'title' must not be empty"),
     ("as_of", "2024-02-30", "s.md:4:8: error: 'as_of' must be a real date written YYYY-MM-DD, not '2024-02-30'\n"
                             "  hint: check the day exists in that month, e.g. 2024-12-20"),
@@ -121,8 +131,11 @@ def test_wrong_type_of_a_required_field(field, value, expected):
                        "  hint: use one of: published, draft"),
     ("topics: {a: 1}", "s.md:5:9: error: 'topics' must be a list, such as [a, b]"),
     ("topics: [Scheduling]", "s.md:5:10: error: 'topics' entry 'Scheduling' must be a topic id"),
-    ("countries: [cn]", "s.md:5:13: error: 'countries' entry 'cn' must be an ISO 3166-1 alpha-2 code such as CN"),
-    ("entities: [1]", "s.md:5:12: error: 'entities' entry '1' must be an entity id"),
+    ("countries: [cn]", "s.md:5:13: error: 'countries' entry 'cn' must be an ISO 3166-1 alpha-2 code such as CN\n"
+                        "  hint: write it in capitals: CN"),
+    ("entities: [Lin Jian]", "s.md:5:12: error: 'entities' entry 'Lin Jian' must be an entity id"),
+    ("entities: [true]", "s.md:5:12: error: 'entities' entries must be an entity id, not true/false: true\n"
+                         "  hint: put it in quotes: \"true\""),
     ("related: [a_b]", "s.md:5:11: error: 'related' entry 'a_b' must be a sheet id"),
     ("key_facts: a fact", "s.md:5:12: error: 'key_facts' must be a list of entries, each starting with '- '"),
     ("key_facts: [a fact]", "s.md:5:13: error: each entry of 'key_facts' must be a mapping with text, cite"),
@@ -132,19 +145,19 @@ def test_wrong_type_of_a_required_field(field, value, expected):
      "s.md:5:29: error: 'cite' must be a source id such as xinhua-2024-12-20-fm-briefing, not 'Xinhua 2024'"),
     ("key_facts: [{text: T, cite: a, qoute: q}]", "s.md:5:32: error: unknown field 'qoute' in a key fact\n"
                                                   "  hint: did you mean 'quote'?"),
-    ("key_facts: [{text: T, cite: a, quote: [q]}]", "s.md:5:39: error: 'quote' must be text, not a list\n"
-                                                    "  hint: put the value in quotes"),
+    ("key_facts: [{text: T, cite: a, quote: [q]}]", "s.md:5:39: error: 'quote' must be text, not a list: [q]\n"
+                                                    "  hint: put it in quotes: \"[q]\""),
     ("figures: [{label: L, cite: a}]", "s.md:5:11: error: missing required field 'value' in a figure\n"
                                        "  hint: add a line 'value: ...'"),
     ("timeline: [{date: 2019-13, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '2019-13'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
     ("timeline: [{date: 2019-02-29, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not '2019-02-29'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
     ("timeline: [{date: May 2019, text: T, cite: a}]",
      "s.md:5:19: error: 'date' must be a date written YYYY, YYYY-MM or YYYY-MM-DD, not 'May 2019'\n"
-     "  hint: quote a partial date: \"2019-05\"; check that the day exists"),
+     "  hint: check that the month and the day exist, e.g. 2019-05 or 2019-05-01"),
 ])
 def test_each_optional_field_type_error(line, expected):
     assert only_problem(sheet_problems, GOOD_SHEET + line + "\n") == expected
@@ -153,12 +166,14 @@ def test_each_optional_field_type_error(line, expected):
 def test_every_problem_is_reported_at_once():
     _, problems = sheet_problems("title: [x]\nas_of: 2024-02-30\ncountries: [cn, us]\n")
     assert problems == [
-        "s.md:2:8: error: 'title' must be text, not a list\n  hint: put the value in quotes",
+        "s.md:2:8: error: 'title' must be text, not a list: [x]\n  hint: put it in quotes: \"[x]\"",
         "s.md:2:1: error: missing required field 'summary' in a sheet\n  hint: add a line 'summary: ...'",
         "s.md:3:8: error: 'as_of' must be a real date written YYYY-MM-DD, not '2024-02-30'\n"
         "  hint: check the day exists in that month, e.g. 2024-12-20",
-        "s.md:4:13: error: 'countries' entry 'cn' must be an ISO 3166-1 alpha-2 code such as CN",
-        "s.md:4:17: error: 'countries' entry 'us' must be an ISO 3166-1 alpha-2 code such as CN",
+        "s.md:4:13: error: 'countries' entry 'cn' must be an ISO 3166-1 alpha-2 code such as CN\n"
+        "  hint: write it in capitals: CN",
+        "s.md:4:17: error: 'countries' entry 'us' must be an ISO 3166-1 alpha-2 code such as CN\n"
+        "  hint: write it in capitals: US",
     ]
 
 
@@ -184,7 +199,11 @@ def test_a_full_source():
     ("sha256: ABC", "src.yml:4:9: error: 'sha256' must be 64 lowercase hexadecimal digits, not 'ABC'"),
     ("retrieved: yesterday", "src.yml:4:12: error: 'retrieved' must be a real date written YYYY-MM-DD, not 'yesterday'\n"
                              "  hint: check the day exists in that month, e.g. 2024-12-20"),
-    ("publisher: [a]", "src.yml:2:12: error: 'publisher' must be text, not a list\n  hint: put the value in quotes"),
+    ("publisher: [a]", "src.yml:2:12: error: 'publisher' must be text, not a list: [a]\n"
+                       "  hint: put it in quotes: \"[a]\""),
+    ("publisher: no", None),  # the Norwegian word, not YAML 1.1's False
+    ("publisher: true", "src.yml:2:12: error: 'publisher' must be text, not true/false: true\n"
+                        "  hint: put it in quotes: \"true\""),
 ])
 def test_each_source_field_error(line, expected):
     key = line.split(":")[0]
@@ -193,7 +212,11 @@ def test_each_source_field_error(line, expected):
         lines.insert(1, line)
     else:
         lines.append(line)
-    assert only_problem(source_problems, "\n".join(lines) + "\n") == expected
+    if expected is None:
+        source, problems = source_problems("\n".join(lines) + "\n")
+        assert problems == [] and source.publisher == line.split(": ", 1)[1]
+    else:
+        assert only_problem(source_problems, "\n".join(lines) + "\n") == expected
 
 
 def test_source_published_may_be_partial():
@@ -244,3 +267,79 @@ def test_partial_dates_sort_year_before_its_months():
     assert sorted([PartialDate(2019, 5, 1), PartialDate(2019), PartialDate(2018, 12), PartialDate(2019, 5)]) == [
         PartialDate(2018, 12), PartialDate(2019), PartialDate(2019, 5), PartialDate(2019, 5, 1)]
 
+
+
+# --- values are what the editor typed --------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["12:30", "017", "3.50", "0x1F", "+50", ".inf", "1.5e+3", "50", "over 50",
+                                   "2019-05-01", "2024-12-20 10:00:00", "NO", "off", "True"])
+def test_a_figure_value_is_the_text_typed(typed):
+    """YAML 1.1 published `12:30` as 750, `017` as 15, `3.50` as 3.5, `0x1F` as 31, `+50` as 50,
+    `.inf` as inf and `1.5e+3` as 1500.0. A figure shows what the editor wrote, unquoted or not."""
+    sheet, problems = sheet_problems(GOOD_SHEET + f"figures:\n  - label: L\n    value: {typed}\n    cite: a\n")
+    assert problems == []
+    assert sheet.figures[0].value == typed
+
+
+@pytest.mark.parametrize("field", ["title", "summary"])
+def test_a_date_in_a_text_field_is_the_text_typed(field):
+    text = "\n".join(f"{field}: 2024-01-01" if l.startswith(field + ":") else l for l in GOOD_SHEET.splitlines())
+    sheet, problems = sheet_problems(text + "\n")
+    assert problems == [] and getattr(sheet, field) == "2024-01-01"
+
+
+def test_norway_is_a_country():
+    sheet, problems = sheet_problems(GOOD_SHEET + "countries: [NO, CN, US]\n")
+    assert problems == [] and sheet.countries == ("NO", "CN", "US")
+    sheet, problems = sheet_problems(GOOD_SHEET + "countries: NO\n")
+    assert problems == [] and sheet.countries == ("NO",)
+
+
+@pytest.mark.parametrize("code, hint", [
+    ("UK", "the United Kingdom is GB (UK is only reserved in ISO 3166-1)"),
+    ("EL", "Greece is GR (EL is the European Union's abbreviation, not ISO's)"),
+    ("EU", "the European Union is not a country: list its member states, or name it as an entity"),
+    ("uk", "the United Kingdom is GB (UK is only reserved in ISO 3166-1)"),
+    ("no", "write it in capitals: NO"),
+    ("ZR", "Zaire is now the Democratic Republic of the Congo: CD"),
+    ("XX", "use an officially assigned ISO 3166-1 alpha-2 code, such as CN, US or GB"),
+    ("XK", "use an officially assigned ISO 3166-1 alpha-2 code, such as CN, US or GB"),
+    ("AA", "use an officially assigned ISO 3166-1 alpha-2 code, such as CN, US or GB"),
+    ("CHN", "use an officially assigned ISO 3166-1 alpha-2 code, such as CN, US or GB"),
+])
+def test_a_country_code_must_be_officially_assigned(code, hint):
+    """A two-letter pattern let UK, EU and XX through as countries."""
+    assert only_problem(sheet_problems, GOOD_SHEET + f"countries: [CN, {code}]\n") == (
+        f"s.md:5:17: error: 'countries' entry '{code}' must be an ISO 3166-1 alpha-2 code such as CN\n  hint: {hint}")
+
+
+def test_every_officially_assigned_code_is_a_country():
+    from sitegen.countries import ASSIGNED
+    assert len(ASSIGNED) == 249 and {"CN", "US", "GB", "GR", "NO", "SS", "CW", "TW", "PS", "AQ"} <= ASSIGNED
+    codes = sorted(ASSIGNED)
+    sheet, problems = sheet_problems(GOOD_SHEET + f"countries: [{', '.join(codes)}]\n")
+    assert problems == [] and sheet.countries == tuple(codes)
+
+
+def test_an_entitys_country_must_be_officially_assigned():
+    entities, _, problems = vocabulary("entities", "p:\n  name: P\n  kind: person\n  country: NO\n")
+    assert problems == [] and entities["p"].country == "NO"
+    _, _, problems = vocabulary("entities", "p:\n  name: P\n  kind: person\n  country: UK\n")
+    assert problems == ["data/entities.yml:4:12: error: 'country' must be an ISO 3166-1 alpha-2 code, not 'UK'\n"
+                        "  hint: the United Kingdom is GB (UK is only reserved in ISO 3166-1)"]
+
+
+@pytest.mark.parametrize("typed", ["off", "no", "yes", "False"])
+def test_a_choice_names_the_value_as_typed(typed):
+    """`status: off` was reported as 'False'."""
+    assert only_problem(sheet_problems, GOOD_SHEET + f"status: {typed}\n") == (
+        f"s.md:5:9: error: 'status' must be one of published, draft, not '{typed}'\n"
+        "  hint: use one of: published, draft")
+
+
+def test_ids_typed_as_yaml_1_1_words_or_numbers_are_ids():
+    """An entity `no` (a Norwegian body), a topic `2024`: the id is the text typed."""
+    topics, _, problems = vocabulary("topics", "2024:\n  name: The year\nno:\n  name: No\n")
+    assert problems == [] and sorted(topics) == ["2024", "no"]
+    sheet, problems = sheet_problems(GOOD_SHEET + "topics: [2024, no]\n")
+    assert problems == [] and sheet.topics == ("2024", "no")

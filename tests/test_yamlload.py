@@ -37,7 +37,7 @@ ALIAS = ("f.yml:1:4: error: YAML anchors and aliases (&name, *name) are not allo
 @pytest.mark.parametrize("text", [
     "a: &x [1, 2]\nb: *x\n",            # a collection
     "a: &x text\nb: *x\n",              # a scalar
-    "a: &x {k: 1}\nb:\n  <<: *x\n",     # a merge key through an alias
+    "a: &x {k: 1}\nb:\n  '<<': *x\n",   # a quoted << is a plain key, its value an alias
 ])
 def test_aliases_are_refused(text):
     assert error(text).split("\n")[0].split(": error: ")[1] == ALIAS.split("\n")[0].split(": error: ")[1]
@@ -57,7 +57,7 @@ def test_billion_laughs_is_refused_quickly():
 
 
 def test_an_anchor_without_alias_is_harmless():
-    assert yamlload.load("a: &x 1\n", "f.yml") == {"a": 1}
+    assert yamlload.load("a: &x 1\n", "f.yml") == {"a": "1"}
 
 
 def test_positions_of_keys_values_and_items():
@@ -79,7 +79,76 @@ def test_positions_of_keys_values_and_items():
 
 def test_plain_values_are_typed():
     data = yamlload.load("d: 2024-12-20\nn: 50\nq: \"50\"\nb: true\nm: 2019-05\n", "f.yml")
-    assert data == {"d": dt.date(2024, 12, 20), "n": 50, "q": "50", "b": True, "m": "2019-05"}
+    assert data == {"d": dt.date(2024, 12, 20), "n": "50", "q": "50", "b": True, "m": "2019-05"}
+
+
+@pytest.mark.parametrize("typed", [
+    "12:30",      # YAML 1.1: sexagesimal 750
+    "017",        # octal 15
+    "3.50",       # float 3.5
+    "0x1F",       # hexadecimal 31
+    "+50",        # 50
+    ".inf",       # inf
+    "1.5e+3",     # 1500.0
+    "1_000",      # 1000
+    "0b101",      # 5
+    ".nan", "-.inf", "50", "-7", "0o17", "1e3",
+])
+def test_a_number_is_the_text_typed(typed):
+    """No content field is a number: YAML's number forms must not rewrite what the editor typed."""
+    data = yamlload.load(f"value: {typed}\nlist: [{typed}]\n", "f.yml")
+    assert data == {"value": typed, "list": [typed]}
+    assert type(data["value"]) is str
+
+
+@pytest.mark.parametrize("typed", ["NO", "no", "No", "yes", "Yes", "on", "off", "OFF", "y", "n",
+                                   "True", "TRUE", "False", "FALSE", "Null", "NULL", "=", "<<"])
+def test_only_lowercase_true_false_and_null_are_not_text(typed):
+    """`countries: [NO]` is Norway and `status: off` is the word off, not YAML 1.1's False."""
+    assert yamlload.load(f"a: {typed}\nb: [{typed}]\n", "f.yml") == {"a": typed, "b": [typed]}
+
+
+def test_true_false_null_and_dates_keep_their_meaning():
+    data = yamlload.load("t: true\nf: false\nn: null\ntilde: ~\nempty:\nd: 2024-12-20\n"
+                         "when: 2024-12-20 10:00:00\n", "f.yml")
+    assert data == {"t": True, "f": False, "n": None, "tilde": None, "empty": None,
+                    "d": dt.date(2024, 12, 20), "when": dt.datetime(2024, 12, 20, 10, 0)}
+
+
+def test_keys_are_the_text_typed():
+    """A key is a name: an entity id `no`, a topic `2024`, a field `true` is the text typed."""
+    data = yamlload.load("no: a\n2024: b\ntrue: c\n2024-12-20: d\n~: e\n", "f.yml")
+    assert list(data) == ["no", "2024", "true", "2024-12-20", "~"]
+    assert data.mark("2024", of_value=False) == (2, 1)
+    assert "duplicate key 'true'" in error('true: a\n"true": b\n')
+
+
+def test_a_merge_key_is_refused_even_without_an_alias():
+    """YAML 1.1's `<<` would copy the fields of a mapping in silently."""
+    assert error("a:\n  j: 2\n  <<: {k: 1}\n") == ("f.yml:3:3: error: YAML merge keys (<<) are not allowed in content\n"
+                                                 "  hint: write the fields out in full")
+    assert error("a: &x {k: 1}\nb:\n  <<: *x\n").startswith("f.yml:3:3: error: YAML merge keys (<<) are not allowed")
+    assert yamlload.load("a:\n  '<<': {k: 1}\n", "f.yml") == {"a": {"<<": {"k": "1"}}}  # quoted: a key
+    assert yamlload.load("a: <<\n", "f.yml") == {"a": "<<"}
+
+
+def test_values_that_are_not_text_remember_how_they_were_written():
+    data = yamlload.load("d: 2024-12-20\nb: true\nn: ~\nt: text\nl: [a, \"b\", false, 中文]\n"
+                         "m: {k: v}\nx: !!float 3.50   # a comment\nblock:\n  - 1\n", "f.yml", line_offset=3)
+    assert (data.written("d"), data.written("b"), data.written("n"), data.written("t")) == (
+        "2024-12-20", "true", "~", None)
+    assert data.written("l") == '[a, "b", false, 中文]'
+    assert data["l"].written(2) == "false" and data["l"].written(0) is None
+    assert data.written("m") == "{k: v}"
+    assert data.written("x") == "!!float 3.50"
+    assert data.written("block") == "- 1"
+    assert data.mark("x") == (10, 4)
+
+
+def test_mkdocs_yml_keeps_yaml_1_1_as_mkdocs_reads_it():
+    """mkdocs.yml is also read by MkDocs itself: the same file must mean the same settings."""
+    data = yamlload.load("a: 0x1F\nb: yes\nc: 12:30\nd: off\n", "mkdocs.yml", env=True)
+    assert data == {"a": 31, "b": True, "c": 750, "d": False}
 
 
 def test_impossible_date_is_kept_as_text():

@@ -13,6 +13,12 @@ window.addEventListener("DOMContentLoaded", () => {
     showSubResults: true,
     showImages: false,
     autofocus: !query,
+    // Say what kind of page each result is: a sheet, a source, a topic, a person...
+    processResult: (result) => {
+      const kind = result.meta && result.meta.kind;
+      if (kind && result.meta.title) result.meta.title = `${kind}: ${result.meta.title}`;
+      return result;
+    },
   });
   const input = box.querySelector("input");
   if (input) {
