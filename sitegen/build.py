@@ -22,7 +22,7 @@ from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
-from .loader import load_content
+from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
 from .resolve import Site, resolve
@@ -150,7 +150,7 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     for path, data in others.items():
         output.replace_file(site_dir, path, data, only_if_changed=True)
     for path, source in copies.items():
-        output.replace_file(site_dir, path, output.read_asset(source), only_if_changed=True)
+        output.replace_copy(site_dir, path, source)
     files = sorted([*others, *copies])
     for path in sorted(set(cache.pages) - set(plan.keys)) + sorted(set(cache.files) - set(files)):
         output.remove_output(site_dir, path)
@@ -177,25 +177,51 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict
     """
     parts: list[bytes | str] = [salt, today.isoformat()]
     contents: dict[str, bytes] = {}
-    stats = _walk_inputs(config.docs_dir, parts, contents, known)
+    limit = max(config.max_file_size, config.max_asset_size)
+    stats = _walk_inputs(config.docs_dir, parts, contents, known, keep=config.max_file_size, limit=limit)
     return Inputs(digest(*parts), contents, stats)
 
 
+def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
+    """(the file's bytes if it has at most ``keep`` of them, else None; a hash of them).
+
+    Read in chunks, so a file costs memory only up to ``keep``; a file of more
+    than ``limit`` bytes is not hashed to its end: the loader refuses it as too
+    large, or it is one sitegen never publishes (hidden, ignored), so its
+    size stands for its bytes.
+    """
+    hasher, kept, total = hashlib.sha256(), [], 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                return None, f"more than {limit} bytes".encode("ascii")
+            hasher.update(chunk)
+            if kept is not None and total <= keep:
+                kept.append(chunk)
+            else:
+                kept = None
+    return (b"".join(kept) if kept is not None else None), hasher.digest()
+
+
 def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None,
-                 known: dict | None = None) -> dict[str, tuple]:
+                 known: dict | None = None, keep: int = 0, limit: int = 0) -> dict[str, tuple]:
     """The (size, mtime, ctime, inode) of everything under docs_dir; with ``parts``, also
-    the names and the hashes of the bytes that make up the fingerprint (bytes read into ``contents``)."""
+    the names and the hashes of the bytes that make up the fingerprint (the bytes of files of
+    at most ``keep`` bytes read into ``contents``, for the loader; see fingerprint_file)."""
     stats: dict[str, tuple] = {}
     seen: dict = {}
 
     def read(path: str, stat: tuple) -> bytes:
         entry = known.get(path) if known is not None and stat else None
         if entry is None or entry[0] != stat:
-            with open(path, "rb") as handle:
-                data = handle.read()
-            entry = (stat, data, hashlib.sha256(data).digest())
+            if stat and stat[0] > limit:  # not even opened
+                entry = (stat, None, f"more than {limit} bytes".encode("ascii"))
+            else:
+                entry = (stat, *fingerprint_file(path, keep, limit))
         seen[path] = entry
-        contents[path] = entry[1]
+        if entry[1] is not None:
+            contents[path] = entry[1]
         return entry[2]
 
     def walk(folder: str, prefix: str) -> None:
@@ -213,7 +239,8 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
                 if entry.is_symlink():  # not followed, but where it points is part of the input
                     real = Path(entry.path).resolve(strict=True)
                     if parts is not None:
-                        parts.append(real.read_bytes() if real.is_relative_to(docs) and real.is_file() else str(real))
+                        parts.append(fingerprint_file(real, 0, limit)[1] if real.is_relative_to(docs) and real.is_file()
+                                     else str(real))
                 elif entry.is_dir():
                     walk(entry.path, prefix + entry.name + "/")
                 elif parts is not None and entry.is_file(follow_symlinks=False):
@@ -232,15 +259,9 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
-    """Theme assets (templates/static -> assets/) and docs_dir's own files."""
-    found: dict[str, Path] = {}
-    static = config.templates_dir / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found["assets/" + path.relative_to(static).as_posix()] = path
-    found.update(assets)
-    return found
+    """Theme assets (templates/static -> assets/) and docs_dir's own files (the loader refused
+    any of those that would replace a theme asset)."""
+    return {**theme_assets(config), **assets}
 
 
 def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None = None,
@@ -251,14 +272,24 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     whose context changed are rendered again; the output is byte-identical either way.
     A process that builds again and again passes the same ``session`` each time, so
     that unchanged files are not parsed, checked or converted again.
+
+    The build holds the site's lock throughout (``output.SiteLock``): a second
+    build of the same site_dir, from any command, waits until this one is done.
     """
+    # A usage problem (exit 2) is reported before content problems, and before any work.
+    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
+    with output.SiteLock(config.site_dir) as lock:
+        return _build_locked(config, lock, today=today, jobs=jobs, use_cache=use_cache, session=session)
+
+
+def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date | None, jobs: int | None,
+                  use_cache: bool, session: Session | None) -> BuildResult:
+    """The build itself, from the first look at the cache to the new manifest, under the site's lock."""
     one_off = session is None
     session = session or Session()
     clock = _Clock()
     today = today or build_date()
     jobs = jobs or min(os.cpu_count() or 1, 4)
-    # A usage problem (exit 2) is reported before content problems, and before any work.
-    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
     if not config.templates_dir.is_dir():
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
@@ -268,7 +299,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     inputs = input_fingerprint(config, salt, today, session.files) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
-        output.clean_leftovers(config.site_dir)  # a killed build's folders go, whatever else happens
+        output.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
         clock.lap("fingerprint")
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
@@ -285,7 +316,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
         files = update_site(plan, config, copies, cache)
         clock.lap("render")
     else:
-        staging = output.start_staging(config.site_dir)
+        staging = output.start_staging(config.site_dir, lock)
         try:
             files = render_site(plan, config, staging, copies, jobs)
             clock.lap("render")

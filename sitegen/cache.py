@@ -7,8 +7,8 @@ Three memos, all keyed by hashes of everything the output depends on:
   equals the last build's and the site on disk is the one that build wrote,
   there is nothing to do;
 * **Markdown** bodies, stored one file per key (the body, its citation table,
-  its place in the site, the Markdown settings), so unchanged bodies are never
-  converted again;
+  its place in the site, the Markdown settings and sitegen's version), so
+  unchanged bodies are never converted again;
 * **pages**: for each output page, the key of its full template context; when it
   is unchanged, the page written by the previous build is hard-linked into the
   new one instead of rendered again.
@@ -18,7 +18,11 @@ the "salt" (sitegen's version, the templates, the configuration), Markdown
 files start with their key, and a reused page must still have the size,
 mtime and inode recorded when it was written. Anything that does not check
 out is ignored and rebuilt, so a corrupt or foreign cache costs time, never
-correctness.
+correctness. A Markdown entry carries the digest of its own HTML, so an entry
+edited by hand is ignored; and since anyone who can write the folder could
+also forge that digest, the HTML is sanitised again every time it is used
+(markup.MarkdownBodies): a cache can change how fast a build is, never what
+a page may run.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 from . import __version__
 from .config import SiteConfig
 
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(*parts: bytes | str) -> str:
@@ -80,6 +84,8 @@ class BuildCache:
         self.config, self.salt = config, salt
         self.folder = config.cache_dir
         self.markdown_dir = self.folder / "markdown"
+        # What a body's HTML depends on besides the body itself (its key): not the templates.
+        self.markdown_salt = digest(f"sitegen {__version__} markdown {FORMAT}", repr(config.markdown_extensions))
         site_key = digest(str(config.site_dir))[:16]  # one manifest per output folder
         self.manifest_path = self.folder / f"pages-{site_key}.json"
         self.fingerprint = ""
@@ -141,17 +147,23 @@ class BuildCache:
         return file if _signature(file) == entry[1] else None
 
     # -- Markdown ---------------------------------------------------------------
+    def _markdown_entry(self, key: str) -> tuple[str, Path]:
+        name = digest(self.markdown_salt, key)
+        return name, self.markdown_dir / name[:2] / f"{name}.html"
+
     def markdown_get(self, key: str) -> str | None:
+        """The HTML stored for a body, if its entry is for these settings and its digest matches."""
+        name, path = self._markdown_entry(key)
         try:
-            text = (self.markdown_dir / key[:2] / f"{key}.html").read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # as written: no newline translation
         except (OSError, UnicodeDecodeError):
             return None
         header, _, html = text.partition("\n")
-        return html if header == f"<!-- sitegen markdown {key} -->" else None
+        return html if header == f"<!-- sitegen markdown {name} {digest(html)} -->" else None
 
     def markdown_put(self, key: str, html: str) -> None:
-        path = self.markdown_dir / key[:2] / f"{key}.html"
-        self._write_atomically(path, f"<!-- sitegen markdown {key} -->\n{html}".encode("utf-8"))
+        name, path = self._markdown_entry(key)
+        self._write_atomically(path, f"<!-- sitegen markdown {name} {digest(html)} -->\n{html}".encode("utf-8"))
 
     @staticmethod
     def _write_atomically(path: Path, data: bytes) -> None:

@@ -50,6 +50,8 @@ class SiteConfig:
     strict: bool = False            # treat warnings as errors
     search: bool = True             # build the Pagefind search index
     max_file_size: int = 2_000_000  # bytes; larger content files are refused
+    max_asset_size: int = 50_000_000  # bytes; larger other files of docs_dir (images, PDFs) are refused
+    allow_assets: tuple[str, ...] = ()  # glob patterns of the script-capable files (.html, .js, .svg...) docs_dir may publish
     cname: str = ""                 # custom domain written to CNAME on deploy
     cache_dir: Path = Path(".sitegen-cache")  # on-disk render cache (absolute after loading)
 
@@ -70,6 +72,8 @@ PLUGIN_OPTIONS: dict[str, type] = {
     "strict": bool,
     "search": bool,
     "max_file_size": int,
+    "max_asset_size": int,
+    "allow_assets": list,
     "cname": str,
     "cache_dir": str,
 }
@@ -211,13 +215,26 @@ def _plugin_options(data, fail) -> dict[str, Any]:
             fail(line_col, f"unknown sitegen option '{key}'",
                  did_you_mean(str(key), PLUGIN_OPTIONS) or f"known options: {', '.join(sorted(PLUGIN_OPTIONS))}")
         expected = PLUGIN_OPTIONS[key]
+        if expected is list and isinstance(value, list):
+            result[key] = _patterns(key, value, fail)
+            continue
         if type(value) is not expected:
-            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}")
+            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}",
+                 f"write a list of glob patterns, such as {key}: [\"embeds/*.html\"]" if expected is list else None)
         if key == "cname" and value and hostname.problem(value):
             fail(options.mark(key), f"sitegen option 'cname' must be one host name: '{value}' {hostname.problem(value)}",
                  "deploy writes it to the CNAME file GitHub Pages reads; write for example: cname: facts.example.org")
         result[key] = value
     return result
+
+
+def _patterns(key: str, value, fail) -> tuple[str, ...]:
+    """A list option holds glob patterns of paths under docs_dir, such as 'embeds/*.html'."""
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            fail(value.mark(index), f"each entry of sitegen option '{key}' must be a glob pattern, "
+                                    f"not {_type_name(item)}", "write it in quotes, such as \"embeds/*.html\"")
+    return tuple(value)
 
 
 def _plain(value):

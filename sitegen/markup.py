@@ -175,10 +175,15 @@ class MarkdownRenderer:
 
     def render(self, text: str, lookup: CiteLookup | None = None, *, source_path: str = "index.md",
                page_url: str = "") -> str:
-        """``source_path`` (relative to docs_dir) and ``page_url`` let .md links become page links."""
+        """Safe HTML. ``source_path`` (relative to docs_dir) and ``page_url`` let .md links become page links."""
+        return sanitize(self.convert(text, lookup, source_path=source_path, page_url=page_url))
+
+    def convert(self, text: str, lookup: CiteLookup | None = None, *, source_path: str = "index.md",
+                page_url: str = "") -> str:
+        """Python-Markdown's HTML, not yet sanitised: only for callers that sanitise it at output."""
         self.lookup, self.source_path, self.page_url = lookup, source_path, page_url.rstrip("/")
         try:
-            return sanitize(self.md.reset().convert(text))
+            return self.md.reset().convert(text)
         finally:
             self.lookup = None
 
@@ -224,14 +229,17 @@ class MarkdownBodies:
         return LazyMarkdown(self, text, table or {}, source_path, page_url)
 
     def convert(self, body: LazyMarkdown) -> str:
+        """The body's HTML, sanitised here whether it was converted now or read from the cache:
+        a cache folder may come from anywhere (a restored CI cache, a shared folder), so what
+        it holds is never published as it is."""
         html = self.cache.markdown_get(body.key) if self.cache else None
         if html is None:
             def lookup(source_id: str, quote: str | None):
                 return body.table.get((source_id, normalize(quote) if quote else None))
-            html = self.renderer.render(body.text, lookup, source_path=body.source_path, page_url=body.page_url)
+            html = self.renderer.convert(body.text, lookup, source_path=body.source_path, page_url=body.page_url)
             if self.cache:
                 self.cache.markdown_put(body.key, html)
-        return html
+        return sanitize(html)
 
 
 # --- bounds on what Python-Markdown is given -----------------------------------------

@@ -46,6 +46,8 @@ class SitegenOptions(base.Config):
     strict = c.Type(bool, default=_DEFAULTS["strict"])
     search = c.Type(bool, default=_DEFAULTS["search"])
     max_file_size = c.Type(int, default=_DEFAULTS["max_file_size"])
+    max_asset_size = c.Type(int, default=_DEFAULTS["max_asset_size"])
+    allow_assets = c.ListOfItems(c.Type(str), default=list(_DEFAULTS["allow_assets"]))
     cname = c.Type(str, default=_DEFAULTS["cname"])
     cache_dir = c.Type(str, default=str(_DEFAULTS["cache_dir"]))
 

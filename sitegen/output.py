@@ -6,19 +6,27 @@ step, so a failed or killed build leaves the previous site as it was. Every
 folder sitegen builds carries :data:`MARKER`; a folder without it is not ours
 to replace.
 
-Leftovers of killed builds are siblings named ``.<site>.sitegen-tmp-*`` (a
-build in progress, or the old site right after an exchange) and
-``.<site>.sitegen-old-*`` (an old site being deleted); the next build removes
-them.
+A build has exclusive use of its site: it holds :class:`SiteLock`, an
+``flock`` on ``.<site>.sitegen-lock`` beside ``site_dir``, from its first look
+at the cache until the new site is recorded; a second build of the same site
+waits for it. Leftovers of killed builds are siblings named
+``.<site>.sitegen-tmp-*`` (a build in progress, or the old site right after
+an exchange) and ``.<site>.sitegen-old-*`` (an old site being deleted); the
+next build removes them, and only while it holds the lock, so a folder that a
+live build is filling is never one of them.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
+import filecmp
 import os
 import secrets
 import shutil
+import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -97,15 +105,111 @@ def _show(path: Path, project_root: Path) -> str:
     return Path(rel).as_posix()
 
 
+# --- stage 6: exclusive use of the site ---------------------------------------
+
+
+class SiteLock:
+    """Exclusive use of one site_dir by one build, for as long as the ``with`` block runs.
+
+    An ``flock`` on a file beside site_dir: the kernel releases it when the
+    build ends in any way, a SIGKILL included, so a lock is never stale. A
+    second build of the same site waits, saying on stderr which process it
+    waits for. The holder deletes the file when it is done; whoever locks a
+    file that is no longer the one at the path (deleted meanwhile) tries
+    again, so two builds never hold two different files.
+    """
+
+    def __init__(self, site_dir: Path):
+        self.site_dir = _absolute(site_dir)
+        self.path = self.site_dir.with_name(f".{self.site_dir.name}.sitegen-lock")
+        self._fd: int | None = None
+        self._owner = 0
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None and self._owner == os.getpid()
+
+    def __enter__(self) -> "SiteLock":
+        try:
+            self.site_dir.parent.mkdir(parents=True, exist_ok=True)
+            while self._fd is None:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    self._lock(fd)
+                    if self._still_at_path(fd):
+                        os.ftruncate(fd, 0)
+                        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+                        self._fd, self._owner = fd, os.getpid()
+                except BaseException:
+                    os.close(fd)
+                    raise
+                if self._fd is None:
+                    os.close(fd)  # the holder deleted it after we opened it: take the new one
+        except OSError as e:
+            raise OutputError(
+                f"could not lock '{self.path}' for this build: {e.strerror}; "
+                f"check that you may write to '{self.site_dir.parent}'"
+            ) from e
+        return self
+
+    def _lock(self, fd: int) -> None:
+        """Take the lock, waiting (and saying so once) while another build holds it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        pid = b""
+        for _ in range(50):  # the holder writes its pid just after locking
+            pid = os.pread(fd, 32, 0).strip()
+            if pid:
+                break
+            time.sleep(0.01)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+        shown = pid.decode("ascii", "replace") if pid.isdigit() else "unknown"
+        print(f"another build of this site is running (pid {shown}); waiting for it to finish",
+              file=sys.stderr, flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _still_at_path(self, fd: int) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
+    def __exit__(self, *exc) -> None:
+        if not self.held:  # a forked worker never releases its parent's lock
+            return
+        fd, self._fd = self._fd, None
+        try:
+            if self._still_at_path(fd):
+                os.unlink(self.path)  # while still locked: a waiter then sees a deleted file and retries
+        except OSError:
+            pass  # a lock file left behind costs nothing: the next build locks and deletes it
+        finally:
+            os.close(fd)
+
+
+def _require(lock: SiteLock, site_dir: Path) -> Path:
+    site_dir = _absolute(site_dir)
+    if not lock.held or lock.site_dir != site_dir:
+        raise RuntimeError(f"the staging folders of '{site_dir}' are touched only under its SiteLock")
+    return site_dir
+
+
 # --- stage 6: the staging folder ---------------------------------------------
 
 
-def start_staging(site_dir: Path) -> Path:
+def start_staging(site_dir: Path, lock: SiteLock) -> Path:
     """Create a fresh empty sibling of site_dir, so the final swap is a rename on one filesystem."""
-    site_dir = _absolute(site_dir)
+    site_dir = _require(lock, site_dir)
     try:
         site_dir.parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(site_dir)
+        clean_leftovers(site_dir, lock)
         staging = _sibling(site_dir, "tmp")
         staging.mkdir()
     except OSError as e:
@@ -116,15 +220,15 @@ def start_staging(site_dir: Path) -> Path:
     return staging
 
 
-def clean_leftovers(site_dir: Path) -> list[Path]:
+def clean_leftovers(site_dir: Path, lock: SiteLock) -> list[Path]:
     """Delete the staging and old-site folders that killed builds left next to site_dir.
 
     Only sibling folders named ``.<name>.sitegen-tmp-*`` or
-    ``.<name>.sitegen-old-*`` are touched. A build of the same site running
-    at the same moment would lose its staging folder and fail; its previous
-    site stays intact, so we accept that rather than keep a lock file.
+    ``.<name>.sitegen-old-*`` are touched, and only by the holder of the
+    site's lock: every other build of this site has ended, so none of them
+    is a folder that a live build is filling.
     """
-    site_dir = _absolute(site_dir)
+    site_dir = _require(lock, site_dir)
     prefixes = tuple(f".{site_dir.name}.sitegen-{kind}-" for kind in ("tmp", "old"))
     removed = []
     try:
@@ -185,7 +289,7 @@ def write_file(root: Path, relpath: str, data: bytes) -> None:
     """Write one output file under root (the staging folder); no fsync, the swap is what counts."""
     path = safe_path(root, relpath)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_parents(root, path, relpath)
         path.write_bytes(data)
     except OSError as e:
         _raise_if_no_space(e, relpath)
@@ -193,6 +297,33 @@ def write_file(root: Path, relpath: str, data: bytes) -> None:
             f"could not write '{relpath}': {e.strerror}; the previous site is untouched — "
             "fix the problem and build again"
         ) from e
+
+
+def make_parents(root: Path, path: Path, relpath: str) -> None:
+    """Create the folders between root and path, never root itself.
+
+    If root (the staging folder) vanished, writing must fail: recreating it
+    would fill a fresh folder with only the files still to come, and the
+    swap would publish that partial site.
+    """
+    root, missing = Path(root), []
+    folder = path.parent
+    while folder != root and not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        if not missing and not os.path.isdir(root):
+            raise FileNotFoundError
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:  # another worker made it meanwhile
+                pass
+    except FileNotFoundError:
+        raise OutputError(
+            f"could not write '{relpath}': the folder being built, '{root}', was deleted while the site "
+            "was being built; the previous site is untouched — build again"
+        ) from None
 
 
 def _raise_if_no_space(error: OSError, relpath: str) -> None:
@@ -211,7 +342,7 @@ def copy_file(root: Path, relpath: str, source: Path) -> None:
     """
     path = safe_path(root, relpath)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_parents(root, path, relpath)
         shutil.copyfile(source, path)
     except OSError as e:
         _raise_if_no_space(e, relpath)
@@ -339,11 +470,23 @@ def replace_file(root: Path, relpath: str, data: bytes, only_if_changed: bool = 
         raise OutputError(f"could not write '{relpath}': {e.strerror}; build again once the problem is fixed") from e
 
 
-def read_asset(source: Path) -> bytes:
+def replace_copy(root: Path, relpath: str, source: Path) -> None:
+    """Put a copy of an asset into a live site by a rename, as replace_file does, unless the
+    file there already has the same bytes; both are compared and copied in chunks, never read whole."""
+    path = safe_path(root, relpath)
     try:
-        return source.read_bytes()
+        if filecmp.cmp(source, path, shallow=False):
+            return
+    except OSError:
+        pass
+    temp = path.with_name(f".{path.name}.sitegen-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, temp)
+        os.replace(temp, path)
     except OSError as e:
-        raise OutputError(f"could not read '{source}': {e.strerror}; build again once the problem is fixed") from None
+        raise OutputError(f"could not copy '{source}' to '{relpath}': {e.strerror}; build again once the "
+                          "problem is fixed") from e
 
 
 def remove_output(root: Path, relpath: str) -> None:
@@ -381,7 +524,7 @@ def link_or_copy(previous: str | Path, root: Path, relpath: str) -> None:
     to a copy across filesystems or where links are not allowed.
     """
     target = safe_path(root, relpath)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parents(root, target, relpath)
     try:
         os.link(previous, target)
     except OSError:

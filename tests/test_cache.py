@@ -128,6 +128,23 @@ def test_session_updates_only_the_changed_page_in_place(site: TinySite):
         "sheets/bridge-repairs/index.html"]
 
 
+def test_session_replaces_a_changed_asset_in_place_and_keeps_an_unchanged_one(site: TinySite):
+    """`serve`'s in-place update copies assets (in chunks, never read whole) only when their bytes changed."""
+    photo, plan = site.content / "img" / "photo.png", site.content / "img" / "plan.png"
+    photo.parent.mkdir()
+    photo.write_bytes(b"\x89PNG first")
+    plan.write_bytes(b"\x89PNG plan")
+    session = Session(update_in_place=True)
+    build(site.config(), today=TODAY, session=session)
+    kept = (site.site_dir / "img" / "plan.png").stat().st_ino
+    photo.write_bytes(b"\x89PNG second")
+    edit(site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    _, result = incremental_equals_cold(site, session)
+    assert "swap" not in result.timings
+    assert (site.site_dir / "img" / "photo.png").read_bytes() == b"\x89PNG second"
+    assert (site.site_dir / "img" / "plan.png").stat().st_ino == kept
+
+
 def test_session_reports_what_a_fresh_build_reports(site: TinySite):
     """Remembered warnings move with their lines: a field pushed down is reported where it now is."""
     session = Session(update_in_place=True)
@@ -200,6 +217,47 @@ def test_foreign_markdown_entry_is_ignored(site: TinySite):
         p.name for p in (site.root / ".sitegen-cache").glob("pages-*.json")))).unlink()
     incremental, _ = incremental_equals_cold(site)
     assert not any(b"foreign" in data for data in incremental.values())
+
+
+EVIL = '<img src="x" onerror="alert(document.domain)"><script>alert(1)</script>'
+
+
+def test_a_hand_edited_markdown_entry_is_not_published(site: TinySite):
+    """An entry edited in place, its first line (the key) left as it was: ignored, since its
+    HTML no longer matches the digest the entry carries; the site equals a cold build."""
+    build(site.config(), today=TODAY)
+    entries = sorted((site.root / ".sitegen-cache" / "markdown").rglob("*.html"))
+    assert entries
+    for entry in entries:
+        header, _, html = entry.read_text(encoding="utf-8").partition("\n")
+        entry.write_text(f"{header}\n{html.replace('</p>', EVIL + '</p>', 1)}", encoding="utf-8")
+    next((site.root / ".sitegen-cache").glob("pages-*.json")).unlink()  # so that every page is rendered
+    incremental, _ = incremental_equals_cold(site)
+    assert not any(b"onerror" in data or b"alert(" in data for data in incremental.values())
+
+
+def test_a_forged_markdown_entry_cannot_put_script_into_a_page(site: TinySite):
+    """Whoever can write the cache can also forge an entry's digest: what comes out of
+    the cache is sanitised all the same."""
+    from sitegen.cache import BuildCache, config_salt
+    from sitegen.markup import MarkdownBodies, MarkdownRenderer
+
+    config = site.config()
+    cache = BuildCache(config, config_salt(config))
+    bodies = MarkdownBodies(MarkdownRenderer(config.markdown_extensions), cache)
+    body = bodies.body("Plain *words*.", source_path="about.md", page_url="about/")
+    cache.markdown_put(body.key, f"<p>Forged words.{EVIL}</p>")
+    assert cache.markdown_get(body.key) is not None  # a valid entry, as far as the cache can tell
+    assert str(body) == '<p>Forged words.<img src="x"></p>'
+
+
+def test_markdown_entries_of_other_markdown_settings_are_not_used(site: TinySite):
+    """A body's HTML depends on the Markdown extensions: without 'tables', a table is a paragraph."""
+    build(site.config(), today=TODAY)
+    assert b"<table" in (site.site_dir / "about" / "index.html").read_bytes()
+    edit(site, "mkdocs.yml", "  - tables\n", "")
+    incremental, _ = incremental_equals_cold(site)
+    assert b"<table" not in incremental["about/index.html"]
 
 
 def test_cache_of_another_configuration_is_not_used(site: TinySite):

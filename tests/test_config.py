@@ -147,7 +147,7 @@ def test_unknown_sitegen_option_with_did_you_mean_and_line(tmp_path):
 def test_unknown_sitegen_option_far_from_any_lists_them(tmp_path):
     assert config_error(tmp_path, "site_name: F\nplugins:\n  - sitegen:\n      colour: blue\n") == (
         "mkdocs.yml:4:7: error: unknown sitegen option 'colour'\n"
-        "  hint: known options: cache_dir, cname, drafts, max_file_size, search, strict")
+        "  hint: known options: allow_assets, cache_dir, cname, drafts, max_asset_size, max_file_size, search, strict")
 
 
 def test_sitegen_options_as_a_mapping_of_plugins(tmp_path):

@@ -269,8 +269,8 @@ def test_a_save_after_the_fingerprint_is_built_as_read_then_noticed(small_site, 
 def test_an_asset_deleted_before_it_is_copied_is_a_clear_error(small_site, monkeypatch):
     from sitegen import build as build_module
 
-    asset = small_site.content / "map.svg"
-    asset.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    asset = small_site.content / "map.png"
+    asset.write_bytes(b"\x89PNG\r\n\x1a\n")
     static_files = build_module.static_files
 
     def list_then_delete(config, assets):

@@ -62,7 +62,8 @@ def test_plugin_options_are_sitegens_own():
     assert set(options) == set(PLUGIN_OPTIONS)
     defaults = {f.name: f.default for f in dataclasses.fields(SiteConfig)}
     for name, kind in PLUGIN_OPTIONS.items():
-        assert options[name].default == (str(defaults[name]) if name == "cache_dir" else defaults[name])
+        default = str(defaults[name]) if name == "cache_dir" else defaults[name]
+        assert options[name].default == (list(default) if isinstance(default, tuple) else default)
         options[name].validate(kind())
         wrong = [] if kind is str else "yes"
         with pytest.raises(ValidationError):
@@ -79,10 +80,12 @@ def test_mkdocs_accepts_the_shipped_configuration():
 
 def test_mkdocs_accepts_every_sitegen_option(project):
     edit(project / "mkdocs.yml", "      search: true", "      search: false\n      drafts: true\n      strict: true\n"
-         "      max_file_size: 1000000\n      cname: facts.example.org\n      cache_dir: .cache")
+         "      max_file_size: 1000000\n      cname: facts.example.org\n      cache_dir: .cache\n"
+         "      max_asset_size: 1000\n      allow_assets: [\"embeds/*.html\"]")
     options = mkdocs_load_config(str(project / "mkdocs.yml")).plugins["sitegen"].config
     assert (options.search, options.drafts, options.strict, options.max_file_size, options.cname,
-            options.cache_dir) == (False, True, True, 1_000_000, "facts.example.org", ".cache")
+            options.cache_dir, options.max_asset_size, options.allow_assets) == (
+        False, True, True, 1_000_000, "facts.example.org", ".cache", 1000, ["embeds/*.html"])
 
 
 def test_mkdocs_rejects_a_mistyped_option(project):

@@ -16,6 +16,7 @@ from sitegen import output
 from sitegen.errors import OutputError, UsageError
 from sitegen.output import (
     MARKER,
+    SiteLock,
     check_site_dir,
     clean_leftovers,
     discard_staging,
@@ -50,7 +51,8 @@ def siblings(site_dir: Path) -> list[str]:
 
 
 def make_staging(site_dir: Path, files: dict[str, str]) -> Path:
-    staging = start_staging(site_dir)
+    with SiteLock(site_dir) as lock:
+        staging = start_staging(site_dir, lock)
     for rel, text in files.items():
         write_file(staging, rel, text.encode())
     return staging
@@ -198,11 +200,12 @@ def test_discard_staging(tmp_path):
 
 def test_start_staging_is_an_empty_hidden_sibling(tmp_path):
     site = tmp_path / "out" / "site"
-    staging = start_staging(site)
-    assert staging.parent == site.parent
-    assert staging.name.startswith(".site.sitegen-tmp-")
-    assert staging.is_dir() and list(staging.iterdir()) == []
-    assert start_staging(site) != staging
+    with SiteLock(site) as lock:
+        staging = start_staging(site, lock)
+        assert staging.parent == site.parent
+        assert staging.name.startswith(".site.sitegen-tmp-")
+        assert staging.is_dir() and list(staging.iterdir()) == []
+        assert start_staging(site, lock) != staging
 
 
 def test_swap_without_existing_site(tmp_path):
@@ -270,7 +273,7 @@ def test_failed_swap_leaves_previous_site(tmp_path, monkeypatch, exchange):
 
 
 def test_swap_of_a_vanished_staging_folder_fails(tmp_path):
-    # A concurrent build's clean_leftovers may delete our staging folder.
+    # Another program may delete our staging folder.
     site = tmp_path / "site"
     swap_into_place(make_staging(site, {"index.html": "old"}), site)
     staging = make_staging(site, {"index.html": "new"})
@@ -298,21 +301,30 @@ def test_clean_leftovers_removes_only_matching_siblings(tmp_path):
     for d in kept:
         d.mkdir()
     (tmp_path / ".site.sitegen-tmp-file").write_text("a file, not ours")
-    assert clean_leftovers(site) == sorted(doomed)
+    with SiteLock(site) as lock:
+        assert clean_leftovers(site, lock) == sorted(doomed)
     assert all(not d.exists() for d in doomed)
     assert all(d.is_dir() for d in kept)
     assert (tmp_path / ".site.sitegen-tmp-file").is_file()
     assert (site / "index.html").read_text() == "live"
 
 
-def test_clean_leftovers_without_parent(tmp_path):
-    assert clean_leftovers(tmp_path / "missing" / "site") == []
+def test_leftovers_are_cleaned_only_under_the_sites_lock(tmp_path):
+    """Only the build that holds a site's lock may delete folders beside it."""
+    site, other = tmp_path / "site", tmp_path / "other"
+    (tmp_path / ".site.sitegen-tmp-1a2b").mkdir()
+    with pytest.raises(RuntimeError):
+        clean_leftovers(site, SiteLock(site))  # made, never taken
+    with SiteLock(other) as lock, pytest.raises(RuntimeError):
+        start_staging(site, lock)  # another site's lock
+    assert (tmp_path / ".site.sitegen-tmp-1a2b").is_dir()
 
 
 def test_start_staging_cleans_leftovers(tmp_path):
     site = tmp_path / "site"
     (tmp_path / ".site.sitegen-tmp-dead").mkdir()
-    staging = start_staging(site)
+    with SiteLock(site) as lock:
+        staging = start_staging(site, lock)
     assert siblings(site) == [staging.name]
 
 
@@ -322,16 +334,17 @@ CHILD = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from sitegen.output import start_staging, write_file, swap_into_place
+from sitegen.output import SiteLock, start_staging, write_file, swap_into_place
 site, version = Path(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)
-while True:
-    version += 1
-    staging = start_staging(site)
-    for i in range(200):
-        write_file(staging, f"d{i % 7}/f{i}.txt", f"version {version} file {i}\n".encode())
-    swap_into_place(staging, site)
-    print("swapped", version, flush=True)
+with SiteLock(site) as lock:
+    while True:
+        version += 1
+        staging = start_staging(site, lock)
+        for i in range(200):
+            write_file(staging, f"d{i % 7}/f{i}.txt", f"version {version} file {i}\n".encode())
+        swap_into_place(staging, site)
+        print("swapped", version, flush=True)
 """
 
 
@@ -369,7 +382,95 @@ def test_killed_builds_never_leave_a_mixed_site(tmp_path):
         versions = read_site(site)
         assert len(versions) == 1, f"trial {trial}: a mix of versions {sorted(versions)}"
         seen.append(versions.pop())
-    staging = start_staging(site)
-    assert siblings(site) == [staging.name]
+    with SiteLock(site) as lock:  # each kill released the lock; its file stays until a build is done
+        staging = start_staging(site, lock)
+        assert siblings(site) == sorted([staging.name, ".site.sitegen-lock"])
     print(f"{trials} kill trials; the site showed versions {seen}")
     assert len(set(seen)) == trials, "every trial's child swapped at least once"
+
+
+# --- what a build writes for assets: size caps, streaming, allowed script-capable files -------------
+
+
+def test_write_file_never_recreates_a_vanished_staging_folder(tmp_path):
+    """Recreating it would let the swap publish a folder holding only the files written after."""
+    staging = tmp_path / ".site.sitegen-tmp-0123"
+    staging.mkdir()
+    write_file(staging, "sheets/a/index.html", b"a")
+    discard_staging(staging)
+    for write in (lambda: write_file(staging, "sheets/b/index.html", b"b"),
+                  lambda: write_file(staging, "robots.txt", b"b")):
+        with pytest.raises(OutputError, match="was deleted while the site was being built"):
+            write()
+        assert not staging.exists()
+
+
+SIX_GIB = 6 << 30
+
+
+def _limit_memory() -> None:
+    import resource
+    # A regression would read the whole file: fail at once instead of taking the machine's memory.
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def test_a_huge_asset_is_refused_without_being_read(small_site):
+    """A 6 GiB file (sparse: it costs no disk) once gave a MemoryError traceback."""
+    from conftest import sitegen_env
+
+    huge = small_site.content / "files" / "archive.pdf"
+    huge.parent.mkdir()
+    with open(huge, "wb") as handle:
+        handle.truncate(SIX_GIB)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build"], cwd=small_site.root, env=sitegen_env(),
+                            capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory)
+    assert (result.returncode, result.stderr) == (1, (
+        "content/files/archive.pdf:1:1: error: file is larger than max_asset_size (50,000,000 bytes): "
+        f"it has {SIX_GIB:,} bytes\n"
+        "  hint: publish it elsewhere and link to it, or raise max_asset_size under the sitegen plugin in mkdocs.yml\n"
+        "1 error, 0 warnings\n"))
+    assert time.monotonic() - started < 30
+    assert not small_site.site_dir.exists()
+
+
+def test_the_fingerprint_hashes_large_files_in_chunks(small_site):
+    """A file over max_file_size is hashed chunk by chunk, never held whole, and still fingerprinted."""
+    import tracemalloc
+
+    from conftest import TODAY
+    from sitegen.build import input_fingerprint
+
+    big = small_site.content / "files" / "survey.pdf"
+    big.parent.mkdir()
+    with open(big, "wb") as handle:
+        handle.truncate(200 << 20)  # under max_asset_size once it is raised, far over max_file_size
+    config = small_site.config(max_asset_size=300 << 20)
+    tracemalloc.start()
+    try:
+        before = input_fingerprint(config, "salt", TODAY)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak:,} bytes held at once"
+    assert str(big) not in before.contents
+    with open(big, "r+b") as handle:  # one byte changes: so does the fingerprint
+        handle.seek(100 << 20)
+        handle.write(b"x")
+    assert input_fingerprint(config, "salt", TODAY).fingerprint != before.fingerprint
+
+
+def test_allowed_script_capable_assets_are_published_as_they_are(tiny_site):
+    from conftest import TODAY, mkdocs_yml
+
+    files = {"content/embeds/2024/chart.html": "<p>chart</p>\n", "content/img/map.svg": "<svg/>\n",
+             "content/img/other.svg": "<svg/>\n"}
+    patterns = '      allow_assets: ["embeds/**/*.html", "img/map.svg"]\n'
+    site = tiny_site(files, config=mkdocs_yml(options=patterns))
+    with pytest.raises(Exception) as info:
+        site.build()
+    assert "'img/other.svg' could run script" in str(info.value)
+    site.remove("content/img/other.svg")
+    site.build(today=TODAY)
+    assert (site.site_dir / "embeds/2024/chart.html").read_text() == "<p>chart</p>\n"
+    assert (site.site_dir / "img/map.svg").read_text() == "<svg/>\n"
