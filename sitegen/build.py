@@ -230,13 +230,15 @@ def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = 
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
-    """Theme assets (templates/static -> assets/) and docs_dir's own files."""
+    """Theme assets (<theme>/static -> assets/; custom_dir's replace the theme's, name by
+    name) and docs_dir's own files."""
     found: dict[str, Path] = {}
-    static = config.templates_dir / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found["assets/" + path.relative_to(static).as_posix()] = path
+    for folder in reversed(config.theme_dirs):
+        static = folder / "static"
+        if static.is_dir():
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    found["assets/" + path.relative_to(static).as_posix()] = path
     found.update(assets)
     return found
 
@@ -257,7 +259,7 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     jobs = jobs or min(os.cpu_count() or 1, 4)
     # A usage problem (exit 2) is reported before content problems, and before any work.
     output.check_site_dir(config.site_dir, config.docs_dir, config.root)
-    if not config.templates_dir.is_dir():
+    if config.templates_dir is not None and not config.templates_dir.is_dir():
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)

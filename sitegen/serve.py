@@ -240,7 +240,7 @@ class Preview:
     def _update_watches(self) -> None:
         """Watch the folders of the current mkdocs.yml; an edit that moves them moves the watches."""
         config = self._config
-        wanted = {Path(config.config_path), Path(config.docs_dir), Path(config.templates_dir)}
+        wanted = {Path(config.config_path), Path(config.docs_dir), *config.theme_dirs}
         wanted = {path for path in wanted if path.exists()}
         for path in sorted(self._watched - wanted):
             self.server.unwatch(str(path))

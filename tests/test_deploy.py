@@ -75,7 +75,7 @@ def project(tmp_path, monkeypatch) -> Project:
     monkeypatch.delenv("SITE_URL", raising=False)
     seed = tmp_path / "seed"
     seed.mkdir()
-    for folder in ("content", "templates"):
+    for folder in ("content",):
         shutil.copytree(REPO / folder, seed / folder)
     config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     assert "search: true" in config

@@ -21,6 +21,7 @@ from sitegen.errors import UsageError
 from sitegen.serve import Failure, mount_path, overlay_html, parse_dev_addr
 
 REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "sitegen" / "themes" / "factsheet"
 SHEET = "content/sheets/overview.md"
 TITLE = "China–U.S. counternarcotics cooperation at a glance"
 GOOD_QUOTE = "the two countries have made significant progress on the fentanyl issue"
@@ -92,9 +93,13 @@ class Preview:
     def __init__(self, tmp_path: Path) -> None:
         self.root = tmp_path / "project"
         self.root.mkdir()
-        for folder in ("content", "templates"):
-            shutil.copytree(REPO / folder, self.root / folder)
-        shutil.copyfile(REPO / "mkdocs.yml", self.root / "mkdocs.yml")
+        shutil.copytree(REPO / "content", self.root / "content")
+        # One template overridden in a custom_dir, as a site that changes its theme would.
+        (self.root / "templates").mkdir()
+        shutil.copyfile(TEMPLATES / "sheet.html", self.root / "templates" / "sheet.html")
+        config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+        (self.root / "mkdocs.yml").write_text(config.replace("  name: factsheet\n", "  name: factsheet\n  custom_dir: templates\n"),
+                                              encoding="utf-8")
         self.tmpdir = tmp_path / "tmp"
         self.tmpdir.mkdir()
         self.port = free_port()
