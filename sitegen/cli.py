@@ -121,6 +121,19 @@ def new_sheet(config_file: str, title: str, sheet_id: str | None) -> None:
     _run(action)
 
 
+@new.command("site")
+@click.argument("folder", type=click.Path(file_okay=True, dir_okay=True, path_type=Path))
+def new_site(folder: Path) -> None:
+    """Write a complete, buildable site into FOLDER (new, or empty; '.' for here)."""
+    def action():
+        from .scaffold import new_site as make
+        written = make(folder.absolute(), str(folder))
+        go = "" if folder == Path(".") else f"cd {folder} && "
+        click.echo(f"created a new site in {folder} ({_plural(len(written), 'file')}); "
+                   f"next: {go}sitegen serve", err=True)
+    _run(action)
+
+
 @main.command("import")
 @config_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -106,7 +106,8 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(Diagnostic(str(config_path), 1, 1, "configuration file not found",
-                                     hint="run sitegen in the folder that holds mkdocs.yml, or pass --config-file")) from None
+                                     hint="run sitegen in the folder that holds mkdocs.yml, pass --config-file, "
+                                          "or start a new site here with: sitegen new site .")) from None
     except UnicodeDecodeError:
         raise ConfigError(Diagnostic(shown, 1, 1, "configuration file is not valid UTF-8")) from None
     try:
