@@ -7,13 +7,14 @@ message of the SitegenError it raised; the exit code comes from the error
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import SitegenError, UsageError, summary_line
+from .errors import ConfigError, Diagnostic, SitegenError, UsageError, summary_line
 
 
 def _load(config_file: str, **options):
@@ -36,11 +37,23 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _print_json(diagnostics: list[Diagnostic], **counts: int) -> None:
+    """`check --format json`: one JSON object on stdout, whatever the outcome."""
+    errors = sum(d.severity == "error" for d in diagnostics)
+    click.echo(json.dumps({"version": 1, "errors": errors, "warnings": len(diagnostics) - errors, **counts,
+                           "diagnostics": [d.as_json() for d in diagnostics]}, ensure_ascii=False, indent=1))
+
+
 def _run(action, fmt: str = "text") -> None:
     try:
         action()
     except SitegenError as exc:
-        if getattr(exc, "diagnostics", None) is not None and fmt == "github":
+        diagnostics = [exc.diagnostic] if isinstance(exc, ConfigError) else getattr(exc, "diagnostics", None)
+        if diagnostics is not None and fmt == "json":
+            _print_json(diagnostics)
+            click.echo(exc.format_message().splitlines()[-1] if not isinstance(exc, ConfigError)
+                       else summary_line(1, 0), err=True)
+        elif getattr(exc, "diagnostics", None) is not None and fmt == "github":
             for diagnostic in exc.diagnostics:
                 click.echo(diagnostic.format_github())
             click.echo(exc.format_message().splitlines()[-1], err=True)
@@ -87,15 +100,18 @@ def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache:
 @config_option
 @click.option("--drafts", is_flag=True, help="Check drafts too.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
-              help="github prints GitHub Actions annotations.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True,
+              help="github prints GitHub Actions annotations; json one object with every diagnostic, for tools.")
 def check(config_file: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Check every sheet, source and citation without writing anything."""
     def action():
         from .build import check as run_check
         result = run_check(_load(config_file, drafts=drafts, strict=strict))
-        _print_warnings(result.warnings, fmt)
         site = result.site
+        if fmt == "json":
+            _print_json(result.warnings, sheets=len(site.sheets), sources=len(site.content.sources))
+        else:
+            _print_warnings(result.warnings, fmt)
         click.echo(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
                    f"{summary_line(0, len(result.warnings))}", err=True)
     _run(action, fmt)
@@ -132,6 +148,50 @@ def new_site(folder: Path) -> None:
         click.echo(f"created a new site in {folder} ({_plural(len(written), 'file')}); "
                    f"next: {go}sitegen serve", err=True)
     _run(action)
+
+
+@main.group("list")
+def list_() -> None:
+    """List sheets or sources of the checked site, one per line, tab-separated."""
+
+
+def _list(config_file: str, query, what: str, drafts: bool = False) -> None:
+    def action():
+        from .build import check as run_check
+        config = _load(config_file)
+        site = run_check(config.with_options(drafts=True) if drafts else config).site
+        rows = query(site)
+        for row in rows:
+            click.echo("\t".join(row))
+        click.echo(f"{_plural(len(rows), what)}", err=True)
+    _run(action)
+
+
+@list_.command("stale")
+@config_option
+@click.option("--drafts", is_flag=True, help="Check with drafts included (their citations count).")
+def list_stale(config_file: str, drafts: bool) -> None:
+    """Published sheets past their review_by date: path, review_by, title (most overdue first)."""
+    from .listing import stale_sheets
+    _list(config_file, stale_sheets, "stale sheet", drafts)
+
+
+@list_.command("drafts")
+@config_option
+def list_drafts(config_file: str) -> None:
+    """Sheets with status: draft: path, as_of, title."""
+    from .listing import draft_sheets
+    _list(config_file, draft_sheets, "draft", drafts=True)
+
+
+@list_.command("sources")
+@config_option
+@click.option("--unused", is_flag=True, help="Only the sources that no sheet cites.")
+@click.option("--drafts", is_flag=True, help="Count citations in drafts too.")
+def list_sources(config_file: str, unused: bool, drafts: bool) -> None:
+    """Sources: path, published, number of sheets citing it, title."""
+    from .listing import sources
+    _list(config_file, lambda site: sources(site, unused), "unused source" if unused else "source", drafts)
 
 
 @main.command("import")
