@@ -194,6 +194,26 @@ def list_sources(config_file: str, unused: bool, drafts: bool) -> None:
     _list(config_file, lambda site: sources(site, unused), "unused source" if unused else "source", drafts)
 
 
+@main.command()
+@click.argument("name", required=False, type=click.Choice(["sheet", "source", "topics", "entities"]))
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each schema to FOLDER/<name>.schema.json instead of printing.")
+def schema(name: str | None, folder: Path | None) -> None:
+    """Print the JSON Schema of a sheet's front matter, a source, topics.yml or entities.yml."""
+    def action():
+        from .editor_schema import NAMES, schema_text, schemas
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for each in ([name] if name else NAMES):
+                (folder / f"{each}.schema.json").write_text(schema_text(each), encoding="utf-8")
+            click.echo(f"wrote {_plural(1 if name else len(NAMES), 'schema')} to {folder}", err=True)
+        elif name:
+            click.echo(schema_text(name), nl=False)
+        else:
+            click.echo(json.dumps(schemas(), indent=2, ensure_ascii=False))
+    _run(action)
+
+
 @main.command("import")
 @config_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))

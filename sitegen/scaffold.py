@@ -19,6 +19,7 @@ from .errors import UsageError
 from .model import ID_RE
 
 STARTER = Path(__file__).resolve().parent / "starter"
+SCHEMA_FOLDER = ".vscode/schemas"  # where `new site` writes `sitegen schema`'s output
 
 TEMPLATE = """---
 # Next steps:
@@ -94,11 +95,13 @@ def new_site(target: Path, shown: str) -> list[str]:
     if target.is_dir() and any(target.iterdir()):
         raise UsageError(f"'{shown}' is not empty; sitegen new site writes a whole site into a new or empty folder, "
                          "so it never mixes with or overwrites other files: choose another folder")
-    written = []
-    for rel, source in starter_files().items():
+    from .editor_schema import NAMES, schema_text
+    files = {rel: source.read_bytes() for rel, source in starter_files().items()}
+    for name in NAMES:  # the editor's schemas, mapped to the files in .vscode/settings.json
+        files[f"{SCHEMA_FOLDER}/{name}.schema.json"] = schema_text(name).encode("utf-8")
+    for rel, data in files.items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "xb") as handle:
-            handle.write(source.read_bytes())
-        written.append(rel)
-    return written
+            handle.write(data)
+    return list(files)
