@@ -24,6 +24,19 @@ def _load(config_file: str, **options):
     return config.with_options(**changes) if changes else config
 
 
+_VERBOSITY = {"level": 0}  # -q: -1 (problems only), -v: 1 (where the time went); set by main()
+
+
+def _say(text: str) -> None:
+    """A progress or summary line on stderr, unless -q asked for problems only."""
+    if _VERBOSITY["level"] >= 0:
+        click.echo(text, err=True)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 def _print_warnings(warnings, fmt: str = "text") -> None:
     # Annotations go to stdout, as the errors' do in _run; plain messages to stderr.
     for warning in warnings:
@@ -68,8 +81,13 @@ config_option = click.option("-f", "--config-file", default="mkdocs.yml", show_d
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
-def main() -> None:
-    """Build cited fact-sheet sites from Markdown and stored sources."""
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print where the time went, by stage.")
+def main(quiet: bool, verbose: bool) -> None:
+    """Build cited fact-sheet sites from Markdown and stored sources.
+
+    Start one with: sitegen new site mysite. Shell completion: see the README."""
+    _VERBOSITY["level"] = -1 if quiet else 1 if verbose else 0
 
 
 @main.command()
@@ -82,15 +100,19 @@ def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache:
     """Check the content and build the site into site_dir, atomically."""
     def action():
         from .build import build as run_build
-        result = run_build(_load(config_file, drafts=drafts, strict=strict), use_cache=not no_cache)
+        config = _load(config_file, drafts=drafts, strict=strict)
+        if _on_terminal():  # a person is watching: say what is happening before the work starts
+            _say(f"building {config.site_name!r} from {config.shown(config.docs_dir)}/ into "
+                 f"{config.shown(config.site_dir)}/ ...")
+        result = run_build(config, use_cache=not no_cache)
         _print_warnings(result.warnings)
         total = sum(result.timings.values())
         if result.up_to_date:
-            click.echo(f"site is up to date ({total:.2f} s); {summary_line(0, len(result.warnings))}", err=True)
+            _say(f"nothing changed: the site is up to date ({total:.2f} s); {summary_line(0, len(result.warnings))}")
         else:
-            click.echo(f"built {result.pages} pages ({result.rendered} rendered, {result.files} files) in "
-                       f"{total:.2f} s; {summary_line(0, len(result.warnings))}", err=True)
-        if timings:
+            _say(f"built {result.pages} pages ({result.rendered} rendered, {result.files} files) in "
+                 f"{total:.2f} s; {summary_line(0, len(result.warnings))}")
+        if timings or _VERBOSITY["level"] > 0:
             for stage, seconds in result.timings.items():
                 click.echo(f"  {stage:<12} {seconds * 1000:8.1f} ms", err=True)
     _run(action)
@@ -112,8 +134,8 @@ def check(config_file: str, drafts: bool, strict: bool, fmt: str) -> None:
             _print_json(result.warnings, sheets=len(site.sheets), sources=len(site.content.sources))
         else:
             _print_warnings(result.warnings, fmt)
-        click.echo(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
-                   f"{summary_line(0, len(result.warnings))}", err=True)
+        _say(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
+             f"{summary_line(0, len(result.warnings))}")
     _run(action, fmt)
 
 
@@ -163,7 +185,7 @@ def _list(config_file: str, query, what: str, drafts: bool = False) -> None:
         rows = query(site)
         for row in rows:
             click.echo("\t".join(row))
-        click.echo(f"{_plural(len(rows), what)}", err=True)
+        _say(_plural(len(rows), what))
     _run(action)
 
 

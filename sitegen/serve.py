@@ -209,9 +209,12 @@ class Preview:
                 for warning in result.warnings:
                     print(warning.format(), file=sys.stderr)
                 self.had_good_build = True
+                cleared = "error cleared; " if self.server.failure is not None else ""
                 self.server.failure = None
                 self._builds += 1
-                print(f"built {result.pages} pages ({result.rendered} rendered) in {time.perf_counter() - started:.2f} s; "
+                done = ("nothing changed" if result.up_to_date or not result.rendered
+                        else f"built {result.pages} pages ({result.rendered} rendered)")
+                print(f"{cleared}{done} in {time.perf_counter() - started:.2f} s; "
                       f"{summary_line(0, len(result.warnings))}", file=sys.stderr, flush=True)
                 if config.search:
                     threading.Thread(target=self._index, args=(self._builds,), name="sitegen-search",

@@ -205,3 +205,60 @@ def test_list_stale_drafts_and_unused_sources(tiny_site):
         "content/sources/council-minutes.yml\t2024-04\t1\tCouncil minutes",
         "content/sources/gazette-pier.yml\t2024-05-03\t1\tNew pier opens",
         "content/sources/leaflet.yml\t2023\t0\tA leaflet"]
+
+
+# --- a terminal that talks -------------------------------------------------------------
+
+def run_on_terminal(site, *args: str) -> str:
+    """Run sitegen with its stderr on a pseudo-terminal, as in a person's shell; return what it showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from conftest import sitegen_env
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=site.root, env=sitegen_env(),
+                              stdout=subprocess.DEVNULL, stderr=follower, timeout=300)
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the other end is closed and everything was read
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode().replace("\r\n", "\n")
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+
+
+def test_a_start_line_on_a_terminal_only(tiny_site):
+    site = tiny_site()
+    shown = run_on_terminal(site, "build")
+    assert shown.startswith("building 'Tiny Facts' from content/ into site/ ...\nbuilt ")
+    piped = site.run("build", "--no-cache")
+    assert piped.stderr.startswith("built ")  # piped or in CI: no start line
+
+
+def test_nothing_changed_quiet_and_verbose(tiny_site):
+    site = tiny_site()
+    assert site.run("build").stderr.startswith("built ")
+    again = site.run("build")
+    assert again.returncode == 0
+    assert again.stderr.startswith("nothing changed: the site is up to date (")
+    assert again.stderr.endswith(" s); 0 errors, 0 warnings\n")
+    assert site.run("-q", "build", "--no-cache").stderr == ""
+    assert site.run("-q", "check").stderr == ""
+    site.write({"content/sheets/old.md": STALE})
+    quiet = site.run("-q", "check")  # problems are still printed
+    assert quiet.stderr == ("content/sheets/old.md:5:12: warning: sheet is past its review date (2024-06-30)\n"
+                            "  hint: check its facts against newer sources, then move review_by forward\n")
+    verbose = site.run("-v", "build").stderr.splitlines()
+    assert verbose[2].startswith("built ") and [line.split()[0] for line in verbose[3:]][:2] == ["fingerprint", "load"]
