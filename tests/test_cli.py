@@ -262,3 +262,19 @@ def test_nothing_changed_quiet_and_verbose(tiny_site):
                             "  hint: check its facts against newer sources, then move review_by forward\n")
     verbose = site.run("-v", "build").stderr.splitlines()
     assert verbose[2].startswith("built ") and [line.split()[0] for line in verbose[3:]][:2] == ["fingerprint", "load"]
+
+
+def test_shell_completion_as_the_readme_documents_it(tiny_site):
+    """The installed `sitegen` command (Click names the variable after it) completes commands."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from conftest import sitegen_env
+    command = str(Path(sys.executable).with_name("sitegen"))
+    site = tiny_site()
+    script = subprocess.run([command], cwd=site.root, env=sitegen_env(_SITEGEN_COMPLETE="bash_source"),
+                            capture_output=True, text=True)
+    assert script.returncode == 0 and "_sitegen_completion()" in script.stdout
+    env = sitegen_env(_SITEGEN_COMPLETE="bash_complete", COMP_WORDS="sitegen new s", COMP_CWORD="2")
+    words = subprocess.run([command], cwd=site.root, env=env, capture_output=True, text=True)
+    assert words.stdout.split() == ["plain,sheet", "plain,site"]
