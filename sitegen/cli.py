@@ -275,7 +275,8 @@ def serve(config_file: str, dev_addr: str, drafts: bool, open_browser: bool) -> 
 @config_option
 @click.option("--remote", default="origin", show_default=True, help="The git remote to publish to.")
 @click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
-@click.option("--create", is_flag=True, help="Create the branch on the remote if it does not exist.")
+@click.option("--create", is_flag=True,
+              help="Create a branch other than gh-pages on the remote if it does not exist (gh-pages is created anyway).")
 @click.option("--push/--no-push", default=True, show_default=True,
               help="Push the new commit; --no-push only commits to the local branch.")
 @click.option("-m", "--message", help="Text after 'Deploy <sha> of <branch>: ' (default: the commit's subject).")

@@ -85,7 +85,10 @@ def _last_line(text: str) -> str:
     return lines[-1].removeprefix("fatal: ").removeprefix("error: ") if lines else "no message"
 
 
-def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-pages", create: bool = False,
+DEFAULT_BRANCH = "gh-pages"
+
+
+def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = DEFAULT_BRANCH, create: bool = False,
            push: bool = True, message: str | None = None) -> DeployResult:
     """Check, build and publish; raise DeployRefused, BuildFailed or DeployError on failure."""
     git = _Git(config.root)
@@ -102,7 +105,9 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-page
         raise DeployError(f"could not read the remote '{remote}': {_last_line(listed.stderr)}; "
                           "check the URL and your access, then deploy again")
     exists = bool(listed.stdout.strip())
-    if not exists and not create:
+    # gh-pages is created by the first deploy, as `mkdocs gh-deploy` does; another name must be
+    # asked for with --create, so that a mistyped --branch never starts a stray branch.
+    if not exists and not create and branch != DEFAULT_BRANCH:
         raise DeployRefused(f"the remote '{remote}' has no branch '{branch}'; pass --create to create it "
                             "with this deploy, or --branch NAME to publish to an existing branch")
     _refuse_dirty(git, config)

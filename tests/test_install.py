@@ -85,7 +85,7 @@ def test_from_the_installed_wheel_a_new_site_builds_the_same_with_sitegen_and_mk
     work = tmp_path / "work"
     work.mkdir()
     made = run(venv / "bin" / "sitegen", "new", "site", "mysite", cwd=work)
-    assert made.stderr == "created a new site in mysite (15 files); next: cd mysite && sitegen serve\n"
+    assert made.stderr == "created a new site in mysite (16 files); next: cd mysite && sitegen serve\n"
     site = work / "mysite"
     built = run(venv / "bin" / "sitegen", "build", "--strict", cwd=site)
     assert built.stderr.startswith("built 14 pages ") and built.stderr.endswith("; 0 errors, 0 warnings\n")

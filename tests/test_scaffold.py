@@ -92,10 +92,10 @@ def run_mkdocs(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_new_site_builds_at_once_with_sitegen_and_mkdocs(tmp_path):
     made = run_sitegen("new", "site", "mysite", cwd=tmp_path)
-    assert (made.returncode, made.stderr) == (0, "created a new site in mysite (15 files); next: cd mysite && sitegen serve\n")
+    assert (made.returncode, made.stderr) == (0, "created a new site in mysite (16 files); next: cd mysite && sitegen serve\n")
     site = tmp_path / "mysite"
     assert sorted(snapshot(site)) == [
-        ".github/workflows/pages.yml", ".gitignore", ".vscode/schemas/entities.schema.json",
+        ".github/dependabot.yml", ".github/workflows/pages.yml", ".gitignore", ".vscode/schemas/entities.schema.json",
         ".vscode/schemas/sheet.schema.json", ".vscode/schemas/source.schema.json", ".vscode/schemas/topics.schema.json",
         ".vscode/settings.json", "content/about.md", "content/data/entities.yml",
         "content/data/topics.yml", "content/index.md", "content/sheets/example.md",
@@ -122,7 +122,7 @@ def test_new_site_builds_at_once_with_sitegen_and_mkdocs(tmp_path):
 
 def test_new_site_in_the_current_empty_folder(tmp_path):
     made = run_sitegen("new", "site", ".", cwd=tmp_path)
-    assert (made.returncode, made.stderr) == (0, "created a new site in . (15 files); next: sitegen serve\n")
+    assert (made.returncode, made.stderr) == (0, "created a new site in . (16 files); next: sitegen serve\n")
     assert run_sitegen("check", cwd=tmp_path).stderr == "checked 1 sheet and 1 source: 0 errors, 0 warnings\n"
 
 
