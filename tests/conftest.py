@@ -78,7 +78,6 @@ def mkdocs_yml(*, search: bool = False, extra: str = "", options: str = "") -> s
     return (
         "site_name: Tiny Facts\n"
         "site_url: https://example.org/tiny/\n"
-        "docs_dir: content\n"
         "theme:\n"
         "  name: null\n"
         f"  custom_dir: {TEMPLATES.as_posix()}\n"
@@ -87,6 +86,7 @@ def mkdocs_yml(*, search: bool = False, extra: str = "", options: str = "") -> s
         "  - sitegen:\n"
         f"      search: {'true' if search else 'false'}\n"
         f"{options}"
+        "docs_dir: content\n"  # last, so that the lines of everything above stay as tests pin them
     )
 
 
