@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import re
 import shutil
@@ -341,7 +340,6 @@ def sheet_body(rng: random.Random, prose: Prose, cited: list[Source], entities: 
 # --- configuration files -----------------------------------------------------
 
 def write_configs(out: Path, n: int) -> None:
-    templates = os.path.relpath(REPO / "templates", out)
     common = (f"site_name: Benchmark corpus ({n} sheets)\n"
               "site_description: Generated fact sheets for timing site generators.\n"
               "site_url: http://127.0.0.1:8000/\n"
@@ -349,7 +347,7 @@ def write_configs(out: Path, n: int) -> None:
               "use_directory_urls: true\n")
     extensions = ("markdown_extensions:\n  - tables\n  - footnotes\n  - sane_lists\n"
                   "  - toc:\n      permalink: false\n")
-    theme = f"theme:\n  name: null\n  custom_dir: {templates}\n  locale: en\n"
+    theme = "theme:\n  name: factsheet\n  locale: en\n"  # sitegen's packaged theme
     (out / "mkdocs.yml").write_text(
         "# sitegen, without the search index: the headline benchmark numbers.\n" + common +
         "site_dir: site\n" + theme + extensions + "plugins:\n  - sitegen:\n      search: false\n")

@@ -290,7 +290,9 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
     clock = _Clock()
     today = today or build_date()
     jobs = jobs or min(os.cpu_count() or 1, 4)
-    if not config.templates_dir.is_dir():
+    # A usage problem (exit 2) is reported before content problems, and before any work.
+    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
+    if config.templates_dir is not None and not config.templates_dir.is_dir():
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)

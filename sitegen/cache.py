@@ -49,10 +49,13 @@ def digest(*parts: bytes | str) -> str:
 
 
 def tree_digest(folder: Path) -> str:
-    """Hash of every file below a folder (names and bytes), e.g. the templates."""
+    """Hash of every file below a folder (names and bytes), e.g. the templates.
+
+    Python's ``__pycache__`` is left out: a packaged theme is a Python package,
+    and its bytecode appears when MkDocs imports it, changing nothing of the site."""
     parts: list[bytes | str] = []
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(folder).parts):
             parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
     return digest(*parts)
 
@@ -66,7 +69,7 @@ def config_salt(config: SiteConfig) -> str:
     fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
               if f.name not in ("site_dir", "cache_dir", "config_path", "root")}
     return digest(f"sitegen {__version__} cache {FORMAT}", repr(sorted(fields.items(), key=lambda kv: kv[0])),
-                  tree_digest(config.templates_dir))
+                  *(tree_digest(folder) for folder in config.theme_dirs))
 
 
 def _signature(path: str | Path) -> list[int] | None:

@@ -7,13 +7,14 @@ message of the SitegenError it raised; the exit code comes from the error
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import SitegenError, UsageError, summary_line
+from .errors import ConfigError, Diagnostic, SitegenError, UsageError, summary_line
 
 
 def _load(config_file: str, **options):
@@ -21,6 +22,19 @@ def _load(config_file: str, **options):
     config = load_config(config_file)
     changes = {k: v for k, v in options.items() if v}
     return config.with_options(**changes) if changes else config
+
+
+_VERBOSITY = {"level": 0}  # -q: -1 (problems only), -v: 1 (where the time went); set by main()
+
+
+def _say(text: str) -> None:
+    """A progress or summary line on stderr, unless -q asked for problems only."""
+    if _VERBOSITY["level"] >= 0:
+        click.echo(text, err=True)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _print_warnings(warnings, fmt: str = "text") -> None:
@@ -36,11 +50,23 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _print_json(diagnostics: list[Diagnostic], **counts: int) -> None:
+    """`check --format json`: one JSON object on stdout, whatever the outcome."""
+    errors = sum(d.severity == "error" for d in diagnostics)
+    click.echo(json.dumps({"version": 1, "errors": errors, "warnings": len(diagnostics) - errors, **counts,
+                           "diagnostics": [d.as_json() for d in diagnostics]}, ensure_ascii=False, indent=1))
+
+
 def _run(action, fmt: str = "text") -> None:
     try:
         action()
     except SitegenError as exc:
-        if getattr(exc, "diagnostics", None) is not None and fmt == "github":
+        diagnostics = [exc.diagnostic] if isinstance(exc, ConfigError) else getattr(exc, "diagnostics", None)
+        if diagnostics is not None and fmt == "json":
+            _print_json(diagnostics)
+            click.echo(exc.format_message().splitlines()[-1] if not isinstance(exc, ConfigError)
+                       else summary_line(1, 0), err=True)
+        elif getattr(exc, "diagnostics", None) is not None and fmt == "github":
             for diagnostic in exc.diagnostics:
                 click.echo(diagnostic.format_github())
             click.echo(exc.format_message().splitlines()[-1], err=True)
@@ -55,8 +81,13 @@ config_option = click.option("-f", "--config-file", default="mkdocs.yml", show_d
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
-def main() -> None:
-    """Build cited fact-sheet sites from Markdown and stored sources."""
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print where the time went, by stage.")
+def main(quiet: bool, verbose: bool) -> None:
+    """Build cited fact-sheet sites from Markdown and stored sources.
+
+    Start one with: sitegen new site mysite. Shell completion: see the README."""
+    _VERBOSITY["level"] = -1 if quiet else 1 if verbose else 0
 
 
 @main.command()
@@ -69,15 +100,19 @@ def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache:
     """Check the content and build the site into site_dir, atomically."""
     def action():
         from .build import build as run_build
-        result = run_build(_load(config_file, drafts=drafts, strict=strict), use_cache=not no_cache)
+        config = _load(config_file, drafts=drafts, strict=strict)
+        if _on_terminal():  # a person is watching: say what is happening before the work starts
+            _say(f"building {config.site_name!r} from {config.shown(config.docs_dir)}/ into "
+                 f"{config.shown(config.site_dir)}/ ...")
+        result = run_build(config, use_cache=not no_cache)
         _print_warnings(result.warnings)
         total = sum(result.timings.values())
         if result.up_to_date:
-            click.echo(f"site is up to date ({total:.2f} s); {summary_line(0, len(result.warnings))}", err=True)
+            _say(f"nothing changed: the site is up to date ({total:.2f} s); {summary_line(0, len(result.warnings))}")
         else:
-            click.echo(f"built {result.pages} pages ({result.rendered} rendered, {result.files} files) in "
-                       f"{total:.2f} s; {summary_line(0, len(result.warnings))}", err=True)
-        if timings:
+            _say(f"built {result.pages} pages ({result.rendered} rendered, {result.files} files) in "
+                 f"{total:.2f} s; {summary_line(0, len(result.warnings))}")
+        if timings or _VERBOSITY["level"] > 0:
             for stage, seconds in result.timings.items():
                 click.echo(f"  {stage:<12} {seconds * 1000:8.1f} ms", err=True)
     _run(action)
@@ -87,17 +122,20 @@ def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache:
 @config_option
 @click.option("--drafts", is_flag=True, help="Check drafts too.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
-              help="github prints GitHub Actions annotations.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True,
+              help="github prints GitHub Actions annotations; json one object with every diagnostic, for tools.")
 def check(config_file: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Check every sheet, source and citation without writing anything."""
     def action():
         from .build import check as run_check
         result = run_check(_load(config_file, drafts=drafts, strict=strict))
-        _print_warnings(result.warnings, fmt)
         site = result.site
-        click.echo(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
-                   f"{summary_line(0, len(result.warnings))}", err=True)
+        if fmt == "json":
+            _print_json(result.warnings, sheets=len(site.sheets), sources=len(site.content.sources))
+        else:
+            _print_warnings(result.warnings, fmt)
+        _say(f"checked {_plural(len(site.sheets), 'sheet')} and {_plural(len(site.content.sources), 'source')}: "
+             f"{summary_line(0, len(result.warnings))}")
     _run(action, fmt)
 
 
@@ -118,6 +156,83 @@ def new_sheet(config_file: str, title: str, sheet_id: str | None) -> None:
         path = make(config, title, sheet_id)
         click.echo(f"created {config.shown(path)}; next: fill in its facts, "
                    f"then run 'sitegen check'", err=True)
+    _run(action)
+
+
+@new.command("site")
+@click.argument("folder", type=click.Path(file_okay=True, dir_okay=True, path_type=Path))
+def new_site(folder: Path) -> None:
+    """Write a complete, buildable site into FOLDER (new, or empty; '.' for here)."""
+    def action():
+        from .scaffold import new_site as make
+        written = make(folder.absolute(), str(folder))
+        go = "" if folder == Path(".") else f"cd {folder} && "
+        click.echo(f"created a new site in {folder} ({_plural(len(written), 'file')}); "
+                   f"next: {go}sitegen serve", err=True)
+    _run(action)
+
+
+@main.group("list")
+def list_() -> None:
+    """List sheets or sources of the checked site, one per line, tab-separated."""
+
+
+def _list(config_file: str, query, what: str, drafts: bool = False) -> None:
+    def action():
+        from .build import check as run_check
+        config = _load(config_file)
+        site = run_check(config.with_options(drafts=True) if drafts else config).site
+        rows = query(site)
+        for row in rows:
+            click.echo("\t".join(row))
+        _say(_plural(len(rows), what))
+    _run(action)
+
+
+@list_.command("stale")
+@config_option
+@click.option("--drafts", is_flag=True, help="Check with drafts included (their citations count).")
+def list_stale(config_file: str, drafts: bool) -> None:
+    """Published sheets past their review_by date: path, review_by, title (most overdue first)."""
+    from .listing import stale_sheets
+    _list(config_file, stale_sheets, "stale sheet", drafts)
+
+
+@list_.command("drafts")
+@config_option
+def list_drafts(config_file: str) -> None:
+    """Sheets with status: draft: path, as_of, title."""
+    from .listing import draft_sheets
+    _list(config_file, draft_sheets, "draft", drafts=True)
+
+
+@list_.command("sources")
+@config_option
+@click.option("--unused", is_flag=True, help="Only the sources that no sheet cites.")
+@click.option("--drafts", is_flag=True, help="Count citations in drafts too.")
+def list_sources(config_file: str, unused: bool, drafts: bool) -> None:
+    """Sources: path, published, number of sheets citing it, title."""
+    from .listing import sources
+    _list(config_file, lambda site: sources(site, unused), "unused source" if unused else "source", drafts)
+
+
+@main.command()
+@click.argument("name", required=False, type=click.Choice(["sheet", "source", "topics", "entities"]))
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each schema to FOLDER/<name>.schema.json instead of printing.")
+def schema(name: str | None, folder: Path | None) -> None:
+    """Print the JSON Schema of a sheet's front matter, a source, topics.yml or entities.yml."""
+    def action():
+        from .editor_schema import NAMES, schema_text, schemas
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for each in ([name] if name else NAMES):
+                (folder / f"{each}.schema.json").write_text(schema_text(each), encoding="utf-8")
+            click.echo(f"wrote {_plural(1 if name else len(NAMES), 'schema')} to {folder}", err=True)
+        elif name:
+            click.echo(schema_text(name), nl=False)
+        else:
+            click.echo(json.dumps(schemas(), indent=2, ensure_ascii=False))
     _run(action)
 
 
@@ -166,7 +281,8 @@ def serve(config_file: str, dev_addr: str, drafts: bool, open_browser: bool) -> 
 @config_option
 @click.option("--remote", default="origin", show_default=True, help="The git remote to publish to.")
 @click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
-@click.option("--create", is_flag=True, help="Create the branch on the remote if it does not exist.")
+@click.option("--create", is_flag=True,
+              help="Create a branch other than gh-pages on the remote if it does not exist (gh-pages is created anyway).")
 @click.option("--push/--no-push", default=True, show_default=True,
               help="Push the new commit; --no-push only commits to the local branch.")
 @click.option("-m", "--message", help="Text after 'Deploy <sha> of <branch>: ' (default: the commit's subject).")

@@ -2,8 +2,10 @@
 
 MkDocs' own keys keep their MkDocs meaning; sitegen's settings live under
 ``plugins: - sitegen: {...}``. Keys that MkDocs knows but sitegen does not use
-(``nav``, ``theme.name``...) are accepted and ignored, so the same file still
+(``nav``, ``repo_name``...) are accepted and ignored, so the same file still
 works with ``mkdocs``; an unknown *sitegen* option is an error that names it.
+Defaults are MkDocs' own (``docs_dir: docs``, the ``edit_uri`` it derives from
+``repo_url``), so a minimal file means the same to both.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from .errors import ConfigError, ContentError, Diagnostic, did_you_mean
-from . import hostname, yamlload
+from . import hostname, themes, yamlload
 
 DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
     ("tables", {}),
@@ -38,10 +41,11 @@ class SiteConfig:
     copyright: str = ""             # footer line
     repo_url: str = ""              # link to the repository in the footer
     edit_uri: str = ""              # appended to repo_url to make "edit this page" links
-    docs_dir: Path = Path("content")  # the content folder (absolute after loading)
+    docs_dir: Path = Path("docs")   # the content folder (absolute after loading); MkDocs' default
     site_dir: Path = Path("site")   # the output folder (absolute after loading)
     use_directory_urls: bool = True  # pages live at name/index.html and are linked as name/
-    templates_dir: Path = Path("templates")  # theme.custom_dir: Jinja templates and static assets
+    templates_dir: Path | None = None  # theme.custom_dir: templates and static files over the theme's
+    theme_name: str | None = themes.DEFAULT  # theme.name: a packaged theme (sitegen/themes/<name>), or None
     locale: str = "en"              # theme.locale: the html lang attribute
     markdown_extensions: tuple[tuple[str, dict], ...] = DEFAULT_EXTENSIONS  # Python-Markdown extensions with their options
     extra: dict = field(default_factory=dict)  # free values passed to templates as `extra`
@@ -62,6 +66,23 @@ class SiteConfig:
             return "."
         prefix = root if root.endswith("/") else root + "/"
         return text[len(prefix):] if text.startswith(prefix) else text
+
+    @property
+    def theme_dirs(self) -> tuple[Path, ...]:
+        """Where templates and static files are looked up, first match wins: custom_dir, then the theme."""
+        dirs = [self.templates_dir] if self.templates_dir is not None else []
+        if self.theme_name is not None:
+            dirs.append(themes.folder(self.theme_name))
+        return tuple(dirs)
+
+    def edit_url(self, src: str) -> str:
+        """The "edit this page" address of a file under docs_dir, as MkDocs makes it (or "")."""
+        if not self.edit_uri:
+            return ""
+        repo = self.repo_url
+        if repo and not self.edit_uri.startswith(("?", "#")) and not repo.endswith("/"):
+            repo += "/"
+        return urljoin(repo, self.edit_uri + src)
 
     def with_options(self, **changes: Any) -> "SiteConfig":
         return dataclasses.replace(self, **changes)
@@ -89,7 +110,8 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(Diagnostic(str(config_path), 1, 1, "configuration file not found",
-                                     hint="run sitegen in the folder that holds mkdocs.yml, or pass --config-file")) from None
+                                     hint="run sitegen in the folder that holds mkdocs.yml, pass --config-file, "
+                                          "or start a new site here with: sitegen new site .")) from None
     except UnicodeDecodeError:
         raise ConfigError(Diagnostic(shown, 1, 1, "configuration file is not valid UTF-8")) from None
     try:
@@ -123,14 +145,16 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
             if not isinstance(data[key], str) or not data[key]:
                 fail(data.mark(key), f"'{key}' must be a folder path")
             values[key] = (root / data[key]).resolve()
-    values.setdefault("docs_dir", (root / "content").resolve())
+    values.setdefault("docs_dir", (root / "docs").resolve())
     values.setdefault("site_dir", (root / "site").resolve())
     _check_dirs(values["site_dir"], values["docs_dir"], root.resolve(),
                 data.mark("site_dir") if "site_dir" in data else data.mark("docs_dir"), fail)
 
-    templates, locale = _theme(data, fail)
-    values["templates_dir"] = (root / templates).resolve()
+    name, custom, locale = _theme(data, fail)
+    values["theme_name"] = name
+    values["templates_dir"] = (root / custom).resolve() if custom is not None else None
     values["locale"] = locale
+    values["edit_uri"] = _edit_uri(data.get("edit_uri"), values.get("repo_url", ""))
     if "markdown_extensions" in data:
         values["markdown_extensions"] = _extensions(data, fail)
     if "extra" in data:
@@ -155,20 +179,48 @@ def _check_dirs(site: Path, docs: Path, root: Path, mark: tuple[int, int], fail)
         fail(mark, "'site_dir' lies inside the docs_dir: the built site would be read back as content", hint)
 
 
-def _theme(data, fail) -> tuple[str, str]:
+def _theme(data, fail) -> tuple[str | None, str | None, str]:
+    """theme.name, theme.custom_dir and theme.locale, by MkDocs' rules.
+
+    No theme, or a mapping without a name, is sitegen's default theme (MkDocs
+    itself refuses a mapping without a name, so such a file only builds here).
+    ``name: null`` means custom_dir alone holds every template.
+    """
     theme = data.get("theme")
     if theme is None:
-        return "templates", "en"
+        return themes.DEFAULT, None, "en"
+    if isinstance(theme, str):
+        name, theme = theme, yamlload.YMap.empty(data.mark("theme"))
+        theme["name"] = name
     if not isinstance(theme, dict):
-        fail(data.mark("theme"), "'theme' must be a mapping with 'custom_dir'",
-             "write: theme: {name: null, custom_dir: templates}")
-    custom = theme.get("custom_dir", "templates")
-    if not isinstance(custom, str):
+        fail(data.mark("theme"), "'theme' must be a mapping with 'name' and, for overrides, 'custom_dir'",
+             f"write: theme: {{name: {themes.DEFAULT}, custom_dir: overrides}}")
+    name = theme.get("name", themes.DEFAULT)
+    if name is not None and name not in themes.names():
+        fail(theme.mark("name"), f"unknown theme '{name}'",
+             f"sitegen renders its own themes: {', '.join(themes.names())}; "
+             "or set name: null and custom_dir to a folder holding every template")
+    custom = theme.get("custom_dir")
+    if custom is not None and (not isinstance(custom, str) or not custom):
         fail(theme.mark("custom_dir"), "'theme.custom_dir' must be a folder path")
+    if name is None and custom is None:
+        fail(theme.mark("name"), "'theme.name' is null, so 'theme.custom_dir' must name the folder of the templates",
+             f"write: name: {themes.DEFAULT} to use sitegen's theme")
     locale = theme.get("locale", "en")
     if not isinstance(locale, str):
         fail(theme.mark("locale"), "'theme.locale' must be a language code such as en")
-    return custom, locale
+    return name, custom, locale
+
+
+def _edit_uri(value: str | None, repo_url: str) -> str:
+    """MkDocs' edit_uri: unset, it is derived from a GitHub, GitLab or Bitbucket repo_url;
+    it always ends with '/'. (An empty string turns "edit this page" links off.)"""
+    if value is None and repo_url:
+        host = urlsplit(repo_url).netloc.lower()
+        value = {"github.com": "edit/master/docs/", "gitlab.com": "edit/master/docs/",
+                 "bitbucket.org": "src/default/docs/"}.get(host, "")
+    value = value or ""
+    return value + "/" if value and not value.endswith("/") else value
 
 
 def _extensions(data, fail) -> tuple[tuple[str, dict], ...]:

@@ -104,7 +104,10 @@ def _last_line(text: str) -> str:
     return lines[-1].removeprefix("fatal: ").removeprefix("error: ") if lines else "no message"
 
 
-def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-pages", create: bool = False,
+DEFAULT_BRANCH = "gh-pages"
+
+
+def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = DEFAULT_BRANCH, create: bool = False,
            push: bool = True, message: str | None = None) -> DeployResult:
     """Check, build and publish; raise DeployRefused, BuildFailed or DeployError on failure."""
     git = _Git(config.root)
@@ -125,7 +128,9 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = "gh-page
     refs = [line.split("\t") for line in listed.stdout.splitlines() if "\t" in line]
     exists = any(name == f"refs/heads/{branch}" and not sha.startswith("ref: ") for sha, name in refs)
     _refuse_default_branch(git, remote, branch, refs)
-    if not exists and not create:
+    # gh-pages is created by the first deploy, as `mkdocs gh-deploy` does; another name must be
+    # asked for with --create, so that a mistyped --branch never starts a stray branch.
+    if not exists and not create and branch != DEFAULT_BRANCH:
         raise DeployRefused(f"the remote '{remote}' has no branch '{branch}'; pass --create to create it "
                             "with this deploy, or --branch NAME to publish to an existing branch")
     _refuse_dirty(git, config)

@@ -36,6 +36,11 @@ class Diagnostic:
             text += f"\n  hint: {printable(self.hint)}"
         return text
 
+    def as_json(self) -> dict:
+        """The diagnostic for tools (``check --format json``): every field, text as it is."""
+        return {"path": self.path, "line": self.line, "col": self.col, "severity": self.severity,
+                "message": self.message, "hint": self.hint}
+
     def format_github(self) -> str:
         """A GitHub Actions workflow command, shown as an annotation on the line."""
         kind = "error" if self.severity == ERROR else "warning"

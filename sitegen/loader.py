@@ -205,13 +205,15 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
 
 
 def theme_assets(config: SiteConfig) -> dict[str, Path]:
-    """The theme's static files by output path (templates/static/x is published as assets/x)."""
+    """The theme's static files by output path (<theme>/static/x is published as assets/x;
+    custom_dir's replace the packaged theme's, name by name)."""
     found: dict[str, Path] = {}
-    static = config.templates_dir / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found["assets/" + path.relative_to(static).as_posix()] = path
+    for folder in reversed(config.theme_dirs):
+        static = folder / "static"
+        if static.is_dir():
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    found["assets/" + path.relative_to(static).as_posix()] = path
     return found
 
 

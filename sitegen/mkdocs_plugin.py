@@ -11,7 +11,7 @@ After the build (``on_post_build``, or ``on_build_error``) the real
 and the scratch folder is deleted.
 
 Under ``mkdocs serve`` the real folder is MkDocs' temporary serve folder, the
-pages are built for the serve address, and the templates folder is watched.
+pages are built for the serve address, and the theme's folders are watched.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ class SitegenPlugin(BasePlugin[SitegenOptions]):
         return Files([])  # sitegen wrote the whole site; MkDocs renders and copies nothing
 
     def on_serve(self, server, *, config, builder):
-        templates = self._site_config(config).templates_dir
-        if templates.is_dir():
-            server.watch(str(templates))
+        for folder in self._site_config(config).theme_dirs:
+            if folder.is_dir():
+                server.watch(str(folder))
         return server
 
     def on_post_build(self, *, config) -> None:

@@ -63,9 +63,10 @@ class _MemoryBytecodeCache(jinja2.BytecodeCache):
 _BYTECODE = _MemoryBytecodeCache()
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
+def make_environment(theme_dirs: tuple[Path, ...]) -> jinja2.Environment:
+    """Templates come from the first of theme_dirs that has them (custom_dir, then the theme)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs]),
         bytecode_cache=_BYTECODE,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
@@ -105,8 +106,9 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     by_title = lambda: cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))  # noqa: E731
     yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": by_title()}, "All fact sheets", inputs=by_title)
     for sheet in sorted(sheets, key=lambda s: s.id):
-        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html", lambda s=sheet: {"sheet": views.sheet(s)}, sheet.title,
-                      inputs=lambda s=sheet: [views.sheet(s)])
+        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html",
+                      lambda s=sheet: {"sheet": views.sheet(s), "edit_url": config.edit_url(f"sheets/{s.id}.md")},
+                      sheet.title, inputs=lambda s=sheet: [views.sheet(s)])  # edit_url: the id and the settings
     yield PageJob("sources/index.html", "sources.html",
                   lambda: {"sources": [dict(views.source_ref(s), cited_by=len(site.cited_by.get(s.id, [])))
                                        for s in sorted(content.sources.values(), key=lambda s: (str(s.published), s.id), reverse=True)]},
@@ -140,8 +142,15 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     yield PageJob("search/index.html", "search.html", lambda: {}, "Search")
     for slug, page in sorted(content.pages.items()):
         if slug:
-            yield PageJob(f"{slug}/index.html", "page.html", lambda p=page: {"page": views.page(p)}, page.title)
+            yield PageJob(f"{slug}/index.html", "page.html",
+                          lambda p=page: {"page": views.page(p), "edit_url": config.edit_url(_docs_path(config, p.path))},
+                          page.title)
     yield PageJob("404.html", "404.html", lambda: {}, "Page not found")
+
+
+def _docs_path(config: SiteConfig, shown: str) -> str:
+    """A content file's path inside docs_dir ('about.md'), from the path messages show."""
+    return (config.root / shown).relative_to(config.docs_dir).as_posix()
 
 
 def _topic_list(site: Site, views: Views) -> list[dict]:
@@ -176,7 +185,7 @@ class Renderer:
     def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, session: Session | None = None):
         self.site, self.config, self.markdown = site, config, markdown
         if session is None or session.environment is None:  # templates and settings are in the session's salt
-            self.env = make_environment(config.templates_dir)
+            self.env = make_environment(config.theme_dirs)
             if session is not None:
                 session.environment = self.env
         else:
@@ -234,7 +243,8 @@ class Renderer:
     def _template_path(self, name: str) -> str:
         path = Path(name)
         if not path.is_absolute():
-            path = self.config.templates_dir / name
+            found = [d / name for d in self.config.theme_dirs if (d / name).is_file()]
+            path = found[0] if found else self.config.theme_dirs[0] / name
         return self.config.shown(path)
 
 

@@ -1,4 +1,10 @@
-"""``sitegen new sheet``: a sheet that already checks, with the next steps inside."""
+"""``sitegen new sheet`` and ``sitegen new site``: new content that already checks.
+
+A new sheet carries the next steps in comments; a new site is a copy of
+``sitegen/starter/`` (settings, an example sheet citing an example stored
+source, the Pages workflow) that ``sitegen build`` and ``mkdocs build`` build as
+it is. Neither ever overwrites a file.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from .build import build_date
 from .config import SiteConfig
 from .errors import UsageError
 from .model import is_id
+
+STARTER = Path(__file__).resolve().parent / "starter"
+SCHEMA_FOLDER = ".vscode/schemas"  # where `new site` writes `sitegen schema`'s output
 
 TEMPLATE = """---
 # Next steps:
@@ -65,3 +74,34 @@ def new_sheet(config: SiteConfig, title: str, sheet_id: str | None = None) -> Pa
     with open(path, "x", encoding="utf-8") as handle:
         handle.write(text)
     return path
+
+
+def starter_files() -> dict[str, Path]:
+    """The new site's files, by the path they get inside it ('dot-x' is written '.x')."""
+    files = {}
+    for path in sorted(STARTER.rglob("*")):
+        rel = path.relative_to(STARTER)
+        if path.is_file() and "__pycache__" not in rel.parts and rel.as_posix() != "__init__.py":
+            files["/".join("." + part[4:] if part.startswith("dot-") else part for part in rel.parts)] = path
+    return files
+
+
+def new_site(target: Path, shown: str) -> list[str]:
+    """Write a complete site into target (created if missing), which must be empty.
+
+    ``shown`` is how the user named the folder, for messages."""
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"'{shown}' is a file; sitegen new site writes a whole site into a new or empty folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise UsageError(f"'{shown}' is not empty; sitegen new site writes a whole site into a new or empty folder, "
+                         "so it never mixes with or overwrites other files: choose another folder")
+    from .editor_schema import NAMES, schema_text
+    files = {rel: source.read_bytes() for rel, source in starter_files().items()}
+    for name in NAMES:  # the editor's schemas, mapped to the files in .vscode/settings.json
+        files[f"{SCHEMA_FOLDER}/{name}.schema.json"] = schema_text(name).encode("utf-8")
+    for rel, data in files.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as handle:
+            handle.write(data)
+    return list(files)

@@ -209,9 +209,12 @@ class Preview:
                 for warning in result.warnings:
                     print(warning.format(), file=sys.stderr)
                 self.had_good_build = True
+                cleared = "error cleared; " if self.server.failure is not None else ""
                 self.server.failure = None
                 self._builds += 1
-                print(f"built {result.pages} pages ({result.rendered} rendered) in {time.perf_counter() - started:.2f} s; "
+                done = ("nothing changed" if result.up_to_date or not result.rendered
+                        else f"built {result.pages} pages ({result.rendered} rendered)")
+                print(f"{cleared}{done} in {time.perf_counter() - started:.2f} s; "
                       f"{summary_line(0, len(result.warnings))}", file=sys.stderr, flush=True)
                 if config.search:
                     threading.Thread(target=self._index, args=(self._builds,), name="sitegen-search",
@@ -240,7 +243,7 @@ class Preview:
     def _update_watches(self) -> None:
         """Watch the folders of the current mkdocs.yml; an edit that moves them moves the watches."""
         config = self._config
-        wanted = {Path(config.config_path), Path(config.docs_dir), Path(config.templates_dir)}
+        wanted = {Path(config.config_path), Path(config.docs_dir), *config.theme_dirs}
         wanted = {path for path in wanted if path.exists()}
         for path in sorted(self._watched - wanted):
             self.server.unwatch(str(path))

@@ -1,7 +1,7 @@
 """Shared fixtures, in layers as in Lektor's conftest: files → config → content → built site.
 
 ``tiny_site`` writes a small site inline (``mkdocs.yml`` plus a dict of content
-files) into ``tmp_path``; its theme is the repository's real ``templates/``
+files) into ``tmp_path``; its theme is the repository's packaged theme
 folder, by absolute path, and search is off unless a test asks for it. The
 layered fixtures ``site_root`` → ``site_config`` → ``site_content`` →
 ``built_site`` build on :data:`BASE_FILES`, a minimal valid site, so a test
@@ -29,15 +29,15 @@ from sitegen.build import build, check
 from sitegen.config import SiteConfig, load_config
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = REPO / "templates"
+TEMPLATES = REPO / "sitegen" / "themes" / "factsheet"  # the packaged theme, used as a custom_dir
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_SITE = FIXTURES / "small-site"
 TODAY = dt.date(2025, 1, 15)
 SOURCE_DATE_EPOCH = "1736899200"  # 2025-01-15T00:00:00Z, the same day as TODAY
 REGENERATE = os.environ.get("SITEGEN_REGENERATE") == "1"
 
-# The small-site fixture names its theme with !ENV [SITEGEN_TEST_TEMPLATES, ../../../templates],
-# so a copy of it anywhere (tmp_path) still uses the repository's templates.
+# The small-site fixture names its theme with !ENV [SITEGEN_TEST_TEMPLATES, ../../../sitegen/themes/factsheet],
+# so a copy of it anywhere (tmp_path) still uses the repository's packaged theme.
 os.environ["SITEGEN_TEST_TEMPLATES"] = str(TEMPLATES)
 
 
@@ -86,6 +86,7 @@ def mkdocs_yml(*, search: bool = False, extra: str = "", options: str = "") -> s
         "  - sitegen:\n"
         f"      search: {'true' if search else 'false'}\n"
         f"{options}"
+        "docs_dir: content\n"  # last, so that the lines of everything above stay as tests pin them
     )
 
 

@@ -12,7 +12,7 @@ from sitegen.build import build, static_files
 from sitegen.errors import ContentError, UsageError
 from sitegen.output import MARKER
 
-from conftest import REPO, TinySite, leftovers, snapshot
+from conftest import REPO, TEMPLATES, TinySite, leftovers, snapshot
 
 
 def test_built_site_has_every_page(built_site):
@@ -80,7 +80,7 @@ def test_failure_while_writing_leaves_the_previous_site_untouched(site_root, mon
     site_root.build()
     before = snapshot(site_root.site_dir)
     templates = site_root.root / "templates"
-    shutil.copytree(REPO / "templates", templates)
+    shutil.copytree(TEMPLATES, templates)
     (templates / "sheet.html").write_text("{{ no_such_name.attribute }}")
     config = site_root.config(templates_dir=templates)
     with pytest.raises(ContentError) as info:
@@ -134,7 +134,7 @@ def test_usage_error_for_site_dir_is_docs_dir(tiny_site):
 @pytest.fixture
 def shipped_site(tmp_path):
     root = tmp_path / "shipped"
-    for name in ("content", "templates"):
+    for name in ("content",):
         shutil.copytree(REPO / name, root / name)
     text = (REPO / "mkdocs.yml").read_text().replace("search: true", "search: false")
     (root / "mkdocs.yml").write_text(text)
@@ -256,7 +256,7 @@ def test_unknown_files_in_content_folders_are_warned_about(tiny_site):
 
 
 def test_missing_templates_folder_is_a_usage_error(tiny_site):
-    site = tiny_site(config="site_name: T\ntheme:\n  custom_dir: my-theme\n")
+    site = tiny_site(config="site_name: T\ndocs_dir: content\ntheme:\n  custom_dir: my-theme\n")
     result = site.run("build")
     assert (result.returncode, result.stderr) == (
         2, "the templates folder 'my-theme' does not exist; set theme.custom_dir in mkdocs.yml to the folder "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TODAY, TinySite, snapshot
+from conftest import TEMPLATES, TODAY, TinySite, snapshot
 from sitegen import render, workers
 from sitegen.build import build, check
 from sitegen.errors import ContentError
@@ -24,7 +24,7 @@ from sitegen.session import Session
 @pytest.fixture
 def site(small_site: TinySite, monkeypatch) -> TinySite:
     """The small site with a private copy of the templates, so tests may edit them."""
-    shutil.copytree(REPO / "templates", small_site.root / "templates")
+    shutil.copytree(TEMPLATES, small_site.root / "templates")
     monkeypatch.setenv("SITEGEN_TEST_TEMPLATES", str(small_site.root / "templates"))
     return small_site
 

@@ -151,3 +151,131 @@ def test_version_and_help(tiny_site):
     help_text = site.run("--help").stdout
     for command in ("build", "check", "new", "import"):
         assert command in help_text
+
+
+# --- check --format json, and sitegen list ----------------------------------------------
+
+def test_json_format_for_tools(tiny_site):
+    import json
+    site = tiny_site({"content/sheets/old.md": STALE})
+    result = site.run("check", "--format", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"version": 1, "errors": 0, "warnings": 1, "sheets": 2, "sources": 2, "diagnostics": [
+        {"path": "content/sheets/old.md", "line": 5, "col": 12, "severity": "warning",
+         "message": "sheet is past its review date (2024-06-30)",
+         "hint": "check its facts against newer sources, then move review_by forward"}]}
+    assert result.stderr == "checked 2 sheets and 2 sources: 0 errors, 1 warning\n"
+    site.write({"content/sheets/bad.md": BAD_QUOTE})
+    failed = site.run("check", "--format", "json")
+    assert failed.returncode == 1 and failed.stderr == "1 error, 1 warning\n"
+    report = json.loads(failed.stdout)
+    assert (report["errors"], report["warnings"]) == (1, 1)
+    assert report["diagnostics"][0] == {
+        "path": "content/sheets/bad.md", "line": 8, "col": 12, "severity": "error",
+        "message": "quote not found in source 'gazette-pier' (content/sources/gazette-pier.txt)",
+        "hint": "the closest passage (62% similar) is: \"on Friday, two weeks late\""}
+    broken = tiny_site(config="site_name: T\nplugins:\n  - sitegen:\n      serch: true\n").run("check", "--format", "json")
+    assert broken.returncode == 2
+    assert json.loads(broken.stdout)["diagnostics"] == [
+        {"path": "mkdocs.yml", "line": 4, "col": 7, "severity": "error", "message": "unknown sitegen option 'serch'",
+         "hint": "did you mean 'search'?"}]
+
+
+def test_list_stale_drafts_and_unused_sources(tiny_site):
+    site = tiny_site({
+        "content/sheets/old.md": STALE,
+        "content/sheets/older.md": STALE.replace("Old", "Older").replace("2024-06-30", "2024-03-31"),
+        "content/sheets/wip.md": "---\ntitle: Work in progress\nsummary: S\nas_of: 2024-02-01\nstatus: draft\n"
+                                 "---\n[@leaflet]\n",
+        "content/sources/leaflet.yml": "title: A leaflet\npublisher: Council\npublished: 2023\nrights: metadata-only\n",
+    })
+    stale = site.run("list", "stale")
+    assert (stale.returncode, stale.stdout, stale.stderr) == (0, (
+        "content/sheets/older.md\t2024-03-31\tOlder\n"
+        "content/sheets/old.md\t2024-06-30\tOld\n"), "2 stale sheets\n")
+    drafts = site.run("list", "drafts")
+    assert (drafts.returncode, drafts.stdout, drafts.stderr) == (
+        0, "content/sheets/wip.md\t2024-02-01\tWork in progress\n", "1 draft\n")
+    unused = site.run("list", "sources", "--unused")
+    assert (unused.returncode, unused.stdout, unused.stderr) == (
+        0, "content/sources/leaflet.yml\t2023\t0\tA leaflet\n", "1 unused source\n")
+    # a source cited only by a draft is in use once drafts count
+    assert site.run("list", "sources", "--unused", "--drafts").stdout == ""
+    everything = site.run("list", "sources")
+    assert everything.stdout.splitlines() == [
+        "content/sources/council-minutes.yml\t2024-04\t1\tCouncil minutes",
+        "content/sources/gazette-pier.yml\t2024-05-03\t1\tNew pier opens",
+        "content/sources/leaflet.yml\t2023\t0\tA leaflet"]
+
+
+# --- a terminal that talks -------------------------------------------------------------
+
+def run_on_terminal(site, *args: str) -> str:
+    """Run sitegen with its stderr on a pseudo-terminal, as in a person's shell; return what it showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from conftest import sitegen_env
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=site.root, env=sitegen_env(),
+                              stdout=subprocess.DEVNULL, stderr=follower, timeout=300)
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the other end is closed and everything was read
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode().replace("\r\n", "\n")
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+
+
+def test_a_start_line_on_a_terminal_only(tiny_site):
+    site = tiny_site()
+    shown = run_on_terminal(site, "build")
+    assert shown.startswith("building 'Tiny Facts' from content/ into site/ ...\nbuilt ")
+    piped = site.run("build", "--no-cache")
+    assert piped.stderr.startswith("built ")  # piped or in CI: no start line
+
+
+def test_nothing_changed_quiet_and_verbose(tiny_site):
+    site = tiny_site()
+    assert site.run("build").stderr.startswith("built ")
+    again = site.run("build")
+    assert again.returncode == 0
+    assert again.stderr.startswith("nothing changed: the site is up to date (")
+    assert again.stderr.endswith(" s); 0 errors, 0 warnings\n")
+    assert site.run("-q", "build", "--no-cache").stderr == ""
+    assert site.run("-q", "check").stderr == ""
+    site.write({"content/sheets/old.md": STALE})
+    quiet = site.run("-q", "check")  # problems are still printed
+    assert quiet.stderr == ("content/sheets/old.md:5:12: warning: sheet is past its review date (2024-06-30)\n"
+                            "  hint: check its facts against newer sources, then move review_by forward\n")
+    verbose = site.run("-v", "build").stderr.splitlines()
+    assert verbose[2].startswith("built ") and [line.split()[0] for line in verbose[3:]][:2] == ["fingerprint", "load"]
+
+
+def test_shell_completion_as_the_readme_documents_it(tiny_site):
+    """The installed `sitegen` command (Click names the variable after it) completes commands."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from conftest import sitegen_env
+    command = str(Path(sys.executable).with_name("sitegen"))
+    site = tiny_site()
+    script = subprocess.run([command], cwd=site.root, env=sitegen_env(_SITEGEN_COMPLETE="bash_source"),
+                            capture_output=True, text=True)
+    assert script.returncode == 0 and "_sitegen_completion()" in script.stdout
+    env = sitegen_env(_SITEGEN_COMPLETE="bash_complete", COMP_WORDS="sitegen new s", COMP_CWORD="2")
+    words = subprocess.run([command], cwd=site.root, env=env, capture_output=True, text=True)
+    assert words.stdout.split() == ["plain,sheet", "plain,site"]

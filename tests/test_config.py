@@ -9,6 +9,8 @@ import pytest
 from sitegen.config import DEFAULT_EXTENSIONS, load_config
 from sitegen.errors import ConfigError
 
+from conftest import REPO
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "mkdocs.yml"
@@ -75,9 +77,10 @@ plugins:
 
 def test_defaults(tmp_path):
     config = load_config(write(tmp_path, "site_name: Facts\n"))
-    assert config.docs_dir == tmp_path / "content"
+    assert config.docs_dir == tmp_path / "docs"  # MkDocs' default
     assert config.site_dir == tmp_path / "site"
-    assert config.templates_dir == tmp_path / "templates"
+    assert (config.theme_name, config.templates_dir) == ("factsheet", None)
+    assert config.theme_dirs == (REPO / "sitegen" / "themes" / "factsheet",)
     assert config.markdown_extensions == DEFAULT_EXTENSIONS
     assert (config.site_url, config.locale, config.use_directory_urls) == ("", "en", True)
     assert (config.drafts, config.strict, config.search) == (False, False, True)
@@ -220,13 +223,13 @@ def test_missing_file(tmp_path):
 @pytest.mark.parametrize("dirs, line, message", [
     ("docs_dir: content\nsite_dir: content\n", 3,
      "'site_dir' is the docs_dir: each build replaces all of site_dir, so your content would be lost"),
-    ("site_dir: content/\n", 2,
+    ("site_dir: docs/\n", 2,
      "'site_dir' is the docs_dir: each build replaces all of site_dir, so your content would be lost"),
     ("site_dir: .\n", 2,
      "'site_dir' is the folder of mkdocs.yml: each build replaces all of site_dir, so your project would be lost"),
     ("docs_dir: site/pages\n", 2,
      "'site_dir' contains the docs_dir: each build replaces all of site_dir, so your content would be lost"),
-    ("site_dir: content/out\n", 2,
+    ("site_dir: docs/out\n", 2,
      "'site_dir' lies inside the docs_dir: the built site would be read back as content"),
 ])
 def test_site_dir_that_would_destroy_content(tmp_path, dirs, line, message):
@@ -236,9 +239,59 @@ def test_site_dir_that_would_destroy_content(tmp_path, dirs, line, message):
 
 def test_theme_and_extension_shapes(tmp_path):
     assert config_error(tmp_path, "site_name: F\ntheme: [a]\n") == (
-        "mkdocs.yml:2:8: error: 'theme' must be a mapping with 'custom_dir'\n"
-        "  hint: write: theme: {name: null, custom_dir: templates}")
+        "mkdocs.yml:2:8: error: 'theme' must be a mapping with 'name' and, for overrides, 'custom_dir'\n"
+        "  hint: write: theme: {name: factsheet, custom_dir: overrides}")
+    assert config_error(tmp_path, "site_name: F\ntheme:\n  name: material\n") == (
+        "mkdocs.yml:3:9: error: unknown theme 'material'\n"
+        "  hint: sitegen renders its own themes: factsheet; or set name: null and custom_dir to a folder "
+        "holding every template")
+    assert config_error(tmp_path, "site_name: F\ntheme: mkdocs\n") == (
+        "mkdocs.yml:2:8: error: unknown theme 'mkdocs'\n"
+        "  hint: sitegen renders its own themes: factsheet; or set name: null and custom_dir to a folder "
+        "holding every template")
+    assert config_error(tmp_path, "site_name: F\ntheme:\n  name: null\n") == (
+        "mkdocs.yml:3:9: error: 'theme.name' is null, so 'theme.custom_dir' must name the folder of the templates\n"
+        "  hint: write: name: factsheet to use sitegen's theme")
     assert config_error(tmp_path, "site_name: F\nmarkdown_extensions: tables\n") == (
         "mkdocs.yml:2:22: error: 'markdown_extensions' must be a list")
     assert config_error(tmp_path, "site_name: F\nmarkdown_extensions:\n  - [a]\n") == (
         "mkdocs.yml:3:5: error: each markdown extension is a name or a mapping of one name to its options")
+
+
+@pytest.mark.parametrize("theme, name, custom", [
+    ("theme: factsheet\n", "factsheet", None),                                  # MkDocs' short form
+    ("theme:\n  name: factsheet\n  custom_dir: overrides\n", "factsheet", "overrides"),  # overrides on top
+    ("theme:\n  custom_dir: overrides\n", "factsheet", "overrides"),            # no name: sitegen's theme
+    ("theme:\n  name: null\n  custom_dir: own\n", None, "own"),                 # every template is the site's
+])
+def test_theme_name_and_custom_dir(tmp_path, theme, name, custom):
+    config = load_config(write(tmp_path, "site_name: F\n" + theme))
+    assert (config.theme_name, config.templates_dir) == (name, tmp_path / custom if custom else None)
+    packaged = (REPO / "sitegen" / "themes" / "factsheet",) if name else ()
+    assert config.theme_dirs == ((tmp_path / custom,) if custom else ()) + packaged
+
+
+@pytest.mark.parametrize("settings, edit_uri, url", [
+    # MkDocs derives edit_uri from a GitHub or GitLab repo_url, and adds the final '/'
+    ("repo_url: https://github.com/o/r\n", "edit/master/docs/", "https://github.com/o/r/edit/master/docs/sheets/a.md"),
+    ("repo_url: https://gitlab.com/o/r/\n", "edit/master/docs/", "https://gitlab.com/o/r/edit/master/docs/sheets/a.md"),
+    ("repo_url: https://bitbucket.org/o/r\n", "src/default/docs/", "https://bitbucket.org/o/r/src/default/docs/sheets/a.md"),
+    ("repo_url: https://github.com/o/r\nedit_uri: edit/main/content\n", "edit/main/content/",
+     "https://github.com/o/r/edit/main/content/sheets/a.md"),
+    ("repo_url: https://github.com/o/r\nedit_uri: ?path=/content/\n", "?path=/content/",
+     "https://github.com/o/r?path=/content/sheets/a.md"),
+    ("edit_uri: https://example.org/edit/\n", "https://example.org/edit/", "https://example.org/edit/sheets/a.md"),
+    ("repo_url: https://git.example.org/o/r\n", "", ""),         # an unknown host: no link unless edit_uri is set
+    ("repo_url: https://github.com/o/r\nedit_uri: ''\n", "", ""),  # an empty edit_uri turns the link off
+])
+def test_edit_uri_as_mkdocs_derives_it(tmp_path, settings, edit_uri, url):
+    config = load_config(write(tmp_path, "site_name: F\n" + settings))
+    assert (config.edit_uri, config.edit_url("sheets/a.md")) == (edit_uri, url)
+    # ... and MkDocs reads the same file to the same link
+    from mkdocs.config import load_config as mkdocs_load_config
+    from mkdocs.structure.files import File
+    from mkdocs.structure.pages import Page
+    (tmp_path / "docs").mkdir()
+    mkdocs_config = mkdocs_load_config(str(tmp_path / "mkdocs.yml"))
+    page = Page(None, File("sheets/a.md", str(tmp_path / "docs"), str(tmp_path / "site"), True), mkdocs_config)
+    assert (page.edit_url or "") == url

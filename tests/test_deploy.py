@@ -75,7 +75,7 @@ def project(tmp_path, monkeypatch) -> Project:
     monkeypatch.delenv("SITE_URL", raising=False)
     seed = tmp_path / "seed"
     seed.mkdir()
-    for folder in ("content", "templates"):
+    for folder in ("content",):
         shutil.copytree(REPO / folder, seed / folder)
     config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     assert "search: true" in config
@@ -138,13 +138,20 @@ def test_next_deploy_adds_a_commit_that_replaces_the_whole_tree(deployed):
     assert message == f"Deploy {deployed.short_head()} of main: new title"
 
 
-def test_refuses_a_missing_branch_without_create(project):
+def test_the_first_deploy_creates_gh_pages_as_mkdocs_gh_deploy_does(project):
     result = sitegen("deploy", cwd=project.clone)
+    assert result.returncode == 0, result.stderr
+    assert project.pages_head() is not None
+
+
+def test_refuses_another_missing_branch_without_create(project):
+    result = sitegen("deploy", "--branch", "gh-pagse", cwd=project.clone)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "the remote 'origin' has no branch 'gh-pages'; pass --create to create it with this deploy, "
+        "the remote 'origin' has no branch 'gh-pagse'; pass --create to create it with this deploy, "
         "or --branch NAME to publish to an existing branch")
     assert project.pages_head() is None
+    assert git("ls-remote", "--heads", "origin", cwd=project.clone).count("refs/heads/") == 1  # main alone
 
 
 def test_refuses_a_remote_that_does_not_exist(project):

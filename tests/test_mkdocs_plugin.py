@@ -28,10 +28,10 @@ TOPICS = "topics: [bilateral-cooperation,"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    """A copy of the shipped project (config, content, templates), with a private TMPDIR."""
+    """A copy of the shipped project (config and content; the theme is sitegen's), with a private TMPDIR."""
     root = tmp_path / "project"
     root.mkdir()
-    for folder in ("content", "templates"):
+    for folder in ("content",):
         shutil.copytree(REPO / folder, root / folder)
     shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
     (tmp_path / "tmp").mkdir()
@@ -72,8 +72,9 @@ def test_plugin_options_are_sitegens_own():
 
 def test_mkdocs_accepts_the_shipped_configuration():
     config = mkdocs_load_config(str(REPO / "mkdocs.yml"))
-    assert config.theme.name is None
-    assert config.theme.custom_dir == str(REPO / "templates")
+    assert config.theme.name == "factsheet"  # the packaged theme, found through its entry point
+    assert config.theme.custom_dir is None
+    assert config.theme.dirs[0] == str(REPO / "sitegen" / "themes" / "factsheet")
     assert isinstance(config.plugins["sitegen"], SitegenPlugin)
     assert config.plugins["sitegen"].config.search is True
 

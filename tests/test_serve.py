@@ -21,6 +21,7 @@ from sitegen.errors import UsageError
 from sitegen.serve import Failure, mount_path, overlay_html, parse_dev_addr
 
 REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "sitegen" / "themes" / "factsheet"
 SHEET = "content/sheets/overview.md"
 TITLE = "China–U.S. counternarcotics cooperation at a glance"
 GOOD_QUOTE = "the two countries have made significant progress on the fentanyl issue"
@@ -93,9 +94,13 @@ class Preview:
     def __init__(self, tmp_path: Path) -> None:
         self.root = tmp_path / "project"
         self.root.mkdir()
-        for folder in ("content", "templates"):
-            shutil.copytree(REPO / folder, self.root / folder)
-        shutil.copyfile(REPO / "mkdocs.yml", self.root / "mkdocs.yml")
+        shutil.copytree(REPO / "content", self.root / "content")
+        # One template overridden in a custom_dir, as a site that changes its theme would.
+        (self.root / "templates").mkdir()
+        shutil.copyfile(TEMPLATES / "sheet.html", self.root / "templates" / "sheet.html")
+        config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+        (self.root / "mkdocs.yml").write_text(config.replace("  name: factsheet\n", "  name: factsheet\n  custom_dir: templates\n"),
+                                              encoding="utf-8")
         self.tmpdir = tmp_path / "tmp"
         self.tmpdir.mkdir()
         self.port = free_port()
@@ -211,6 +216,11 @@ def test_content_error_overlays_the_last_good_site_until_fixed(preview):
     assert f'<h1 id="sheet-title">{TITLE}</h1>' in body
     status, missing = fetch(preview.base + "/sheets/not-there/")
     assert status == 404 and overlay_text(missing) is None and "Page not found" in missing
+    deadline = time.monotonic() + 10  # the terminal says so too, once
+    while "\nerror cleared; " not in preview.output():
+        assert time.monotonic() < deadline, preview.output()
+        time.sleep(0.1)
+    assert preview.output().count("error cleared") == 1
 
 
 def test_templates_and_mkdocs_yml_are_watched_too(preview):

@@ -113,7 +113,7 @@ def test_small_site_has_no_broken_links(small_site):
 
 def copy_shipped_site(root: Path) -> None:
     root.mkdir(parents=True)
-    for name in ("content", "templates"):
+    for name in ("content",):
         shutil.copytree(REPO / name, root / name)
     shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
     assert "search: true" in (root / "mkdocs.yml").read_text()

@@ -32,7 +32,7 @@ def build_site(workdir: Path, site_url: str) -> Path:
     way the Pages workflow does, and return the built folder."""
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "mkdocs.yml", workdir / "mkdocs.yml")
-    for name in ("content", "templates"):
+    for name in ("content",):
         shutil.copytree(REPO / name, workdir / name)
     env = dict(os.environ)
     env["SITE_URL"] = site_url
