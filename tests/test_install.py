@@ -29,7 +29,9 @@ STARTER_FILES = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "sitegen"
 
 def run(*command: str | Path, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITE_URL", "VIRTUAL_ENV")}
-    env.update(SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONIOENCODING="utf-8")
+    # the locked versions, for the build backend and the fresh venv alike, as `make setup` uses
+    env.update(SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONIOENCODING="utf-8",
+               PIP_CONSTRAINT=str(REPO / "requirements.lock"), PIP_DISABLE_PIP_VERSION_CHECK="1")
     result = subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, f"{command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
