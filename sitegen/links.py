@@ -97,7 +97,7 @@ class LinkRules:
     def from_config(cls, config) -> "LinkRules":
         options = {_short_name(name): opts for name, opts in config.markdown_extensions}
         toc, footnotes = options.get("toc"), options.get("footnotes")
-        templates = {kind: template_anchors(config.templates_dir, name)
+        templates = {kind: template_anchors(config.theme_dirs, name)
                      for kind, name in (("sheet", "sheet.html"), ("page", "page.html"), ("home", "home.html"))}
         return cls(toc=toc is not None, separator=str((toc or {}).get("separator", "-")),
                    attr_list="attr_list" in options,
@@ -110,8 +110,9 @@ def _short_name(name: str) -> str:
     return name.rsplit(".", 1)[-1].split(":", 1)[0]
 
 
-def template_anchors(templates_dir: Path, name: str) -> Anchors:
-    """The ids a template writes, with the templates it extends, includes and imports."""
+def template_anchors(theme_dirs: tuple[Path, ...], name: str) -> Anchors:
+    """The ids a template writes, with the templates it extends, includes and imports
+    (each looked up as Jinja does: custom_dir first, then the theme)."""
     ids, patterns = set(), []
     pending, seen = [name], set()
     while pending:
@@ -119,8 +120,9 @@ def template_anchors(templates_dir: Path, name: str) -> Anchors:
         if current in seen:
             continue
         seen.add(current)
+        found = next((folder / current for folder in theme_dirs if (folder / current).is_file()), None)
         try:  # a regex, not Jinja's parser: that would cost a tenth of a second on every build
-            source = (templates_dir / current).read_text(encoding="utf-8")
+            source = found.read_text(encoding="utf-8") if found else ""
         except (OSError, UnicodeDecodeError):
             continue  # rendering reports a missing or broken template
         pending += _TEMPLATE_REF_RE.findall(source)
