@@ -32,8 +32,8 @@ from markdown.treeprocessors import Treeprocessor
 from .quotes import normalize
 from .resolve import INLINE_CITE_RE
 
-# (source id, quote or None) -> (note number, href, title) of the citation link.
-CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str] | None"]
+# (source id, quote or None) -> (note number, href, title, quote as the source has it) of the citation link.
+CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str, str | None] | None"]
 
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"sup", "sub", "section", "mark", "figure", "figcaption", "details",
                                    "summary", "abbr", "dl", "dt", "dd", "span", "div", "hr", "br"}
@@ -72,12 +72,13 @@ class _CitePattern(InlineProcessor):
         found = lookup(m.group(1), m.group(2)) if lookup else None
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
-        number, href, title = found
-        # A quoted citation reads as a quotation in the sentence, then its note number.
+        number, href, title, *shown = found  # shown: the quote as the source has it, if known
+        # A quoted citation reads as a quotation in the sentence (in the source's own
+        # characters, as located), then its note number.
         wrapper = etree.Element("span", {"class": "cited"}) if m.group(2) else None
         if wrapper is not None:
             quote = etree.SubElement(wrapper, "q")
-            quote.text = m.group(2).strip()
+            quote.text = (shown[0] if shown and shown[0] else m.group(2)).strip()
         sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
         link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
         link.text = f"[{number}]"
@@ -160,8 +161,8 @@ class MarkdownRenderer:
             self.lookup = None
 
 
-# (source id, normalised quote or None) -> (note number, site-relative href, title)
-CiteTable = dict[tuple[str, "str | None"], tuple[int, str, str]]
+# (source id, normalised quote or None) -> (note number, site-relative href, title, quote as the source has it)
+CiteTable = dict[tuple[str, "str | None"], tuple[int, str, str, "str | None"]]
 
 
 class LazyMarkdown:
