@@ -57,8 +57,10 @@ HINT_WORDS = 60       # the longest stretch of a quote that closest() compares w
 MAX_MARKS = 30        # combining marks on one character (Unicode's stream-safe limit, UAX #15)
 MIN_WORDS, MIN_CHARS, MIN_CJK_CHARS = 3, 12, 4
 SIMILAR = 0.6         # below it, a miss says that no passage is similar
-POSTINGS_BUDGET = 20_000  # word positions one closest() reads from the index, at most
-CANDIDATES = 32       # windows the index proposes, scored exactly
+POSTINGS_BUDGET = 1_500  # word positions one closest() reads from the index, at most
+CANDIDATES = 16       # windows the index proposes, counted exactly
+SEEDS = 3             # of which the best distinct ones are compared word by word
+CLIMB = 8             # words a compared window may grow or shrink by
 
 
 def _pieces(text: str):
@@ -245,6 +247,8 @@ class SourceText:
         self.text = text
         # A text no quote can be checked against: more combining marks on a character than any script uses.
         self.problem = marks_overflow(text)
+        if self.problem is not None:
+            text = ""  # nothing is searched in it: not worth folding
         if indexed:
             self.normalized, self._starts, self._ends = _fold(text, True)
         else:
@@ -252,11 +256,12 @@ class SourceText:
             self._starts = self._ends = None  # built on the first hit only
         self._words = None  # built on the first closest() only
         self._regions = None  # built on the first hit only
+        self.work = 0  # index positions read by closest(), summed: what bounds the cost of a miss
         self._located: dict[str, tuple[int, int] | None] = {}  # quote -> span: a sheet edit re-checks few
 
     def _span(self, i: int, n: int) -> tuple[int, int]:
         if self._starts is None:
-            norm, self._starts, self._ends = _fold(self.text, True)
+            norm, self._starts, self._ends = _fold(self.text if self.problem is None else "", True)
             assert norm == self.normalized
         return self._starts[i], self._ends[i + n - 1]
 
@@ -355,8 +360,7 @@ class SourceText:
 
     def _word_at(self, i: int) -> str:
         """The whole word of the normalised text around index ``i``, in the source's own characters."""
-        a, b = self._widen(i, 1)
-        return self.shown(self._span(a, b - a))
+        return self.shown(self._span(*self._widen(i, 1)))
 
     def _widen(self, i: int, n: int) -> tuple[int, int]:
         """``(start, length)`` of normalised ``[i, i + n)`` grown to word boundaries."""
@@ -401,12 +405,12 @@ class SourceText:
         return self._words
 
     def _seeds(self, qkeys: list[str], n: int) -> list[int]:
-        """Up to four distinct window starts sharing most words with the quote.
+        """Up to SEEDS distinct window starts sharing most words with the quote.
 
-        The quote's rarest words vote, from the index, for the windows they would fall in;
-        reading at most POSTINGS_BUDGET positions, so a miss costs about the same against
-        a 2 MB text as against a short one. The CANDIDATES best-voted windows are then
-        counted exactly.
+        The quote's rarest words vote, from the index, for the windows they would fall in,
+        reading at most POSTINGS_BUDGET positions: a miss costs the same against a 2 MB
+        text as against a short one. The CANDIDATES best-voted windows are then counted
+        exactly. (A quote whose every word is misspelt gets no votes: no similar passage.)
         """
         _, keys, where = self._index()
         first: dict[str, int] = {}
@@ -416,26 +420,26 @@ class SourceText:
         budget = POSTINGS_BUDGET
         for k in sorted(first, key=lambda k: len(where.get(k, ()))):
             positions = where.get(k, ())
-            if not positions:
-                continue
             if budget <= 0:
                 break
-            for p in positions[:budget]:
-                votes[max(0, min(p - first[k], len(keys) - n))] += 1
-            budget -= len(positions)
+            if positions:
+                offset, read = first[k], positions[:budget]
+                votes.update([p - offset for p in read])
+                budget -= len(read)
+                self.work += len(read)
         if not votes:
             return []
-        want = Counter(qkeys)
+        want, last = Counter(qkeys), len(keys) - n
 
         def shared(i: int) -> int:
             return sum((Counter(keys[i:i + n]) & want).values())
 
-        ranked = sorted(((-shared(i), i) for i, _ in votes.most_common(CANDIDATES)))
+        starts = {max(0, min(i, last)) for i, _ in votes.most_common(CANDIDATES)}
         seeds: list[int] = []
-        for _, i in ranked:
+        for _, i in sorted((-shared(i), i) for i in starts):
             if all(abs(i - j) > n // 2 for j in seeds):
                 seeds.append(i)
-                if len(seeds) == 4:
+                if len(seeds) == SEEDS:
                     break
         return seeds
 
@@ -444,8 +448,9 @@ class SourceText:
         error message that shows the editor what the source actually says.
 
         Candidate windows of the quote's word count come from :meth:`_seeds`; they
-        are scored with difflib and grown or shrunk a word at a time while that helps.
-        The passage is cut on word boundaries and shown in the source's own characters.
+        are grown or shrunk a word at a time while that makes them share more words with
+        the quote (cheap), and the best cut is judged on characters (difflib). The passage is cut
+        on word boundaries and shown in the source's own characters.
         """
         q = self._focus(normalize(quote))
         spans, keys, _ = self._index()
@@ -457,58 +462,49 @@ class SourceText:
         if not seeds:
             return "", 0.0
 
-        # Climb on word sequences (cheap), judge the result on characters.
-        by_word = SequenceMatcher(None, autojunk=False)
-        by_word.set_seq2(qkeys)
+        want = Counter(qkeys)
         cache: dict[tuple[int, int], float] = {}
 
         def score(i: int, j: int) -> float:
+            """Words in common (as multisets: difflib on words costs too much for every move)."""
             if (i, j) not in cache:
-                by_word.set_seq1(keys[i:j])
-                cache[i, j] = by_word.ratio()
+                cache[i, j] = 2 * sum((Counter(keys[i:j]) & want).values()) / (j - i + len(qkeys))
             return cache[i, j]
 
-        climbed: dict[int, tuple[float, int, int]] = {}
-        for i in seeds:
-            cur = (score(i, i + n), i, i + n)
-            for _ in range(8):  # a quote rarely differs by more words than this
-                _, a, b = cur
-                moves = [(a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
-                moves = [(x, y) for x, y in moves if 0 <= x < y <= len(keys)]
-                nxt = max(((score(x, y), x, y) for x, y in moves), default=cur)
-                if nxt[0] <= cur[0]:
-                    break
-                cur = nxt
-            climbed[i] = cur
+        cur = max((score(i, i + n), i, i + n) for i in seeds)  # only the best seed is climbed
+        for _ in range(CLIMB):  # a quote rarely differs by more words than this
+            _, a, b = cur
+            moves = [(a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
+            moves = [(x, y) for x, y in moves if 0 <= x < y <= len(keys)]
+            nxt = max(((score(x, y), x, y) for x, y in moves), default=cur)
+            if nxt[0] <= cur[0]:
+                break
+            cur = nxt
+        _, a, b = cur
 
-        # Judge on characters, and among near-equal passages prefer the one that
-        # covers most of the quote: the editor should see what the source says in
-        # place of the changed words, not only the words both share.
-        by_char = SequenceMatcher(None, autojunk=False)
-        by_char.set_seq2(q)
-        candidates: list[tuple[float, int, int]] = []
-        for i in seeds:
-            _, a, b = climbed[i]
-            for x in range(max(0, a - 2), a + 1):
-                for y in range(b, min(len(keys), b + 2) + 1):
-                    if x < y:
-                        s, e = spans[x][0], spans[y - 1][1]
-                        if q[:1] not in _EDGE:  # trim punctuation the quote does not have
-                            while s < e and self.normalized[s] in _EDGE:
-                                s += 1
-                        if q[-1:] not in _EDGE:
-                            while e > s and self.normalized[e - 1] in _EDGE:
-                                e -= 1
-                        if s < e:
-                            by_char.set_seq1(self.normalized[s:e])
-                            candidates.append((by_char.ratio(), s, e))
-        if not candidates:
+        # Among near-equal cuts prefer the one that covers most of the quote: the editor
+        # should see what the source says in place of the changed words, not only the
+        # words both share. Only the chosen cut is judged on characters (difflib on
+        # characters costs a millisecond or more a call).
+        cuts = {(x, y): (round(score(x, y) * (y - x + len(qkeys)) / 2), -abs(y - x - len(qkeys)))
+                for x in range(max(0, a - 2), a + 1) for y in range(b, min(len(keys), b + 2) + 1) if x < y}
+        best = max(cuts.values())  # most words in common, then the closest in length; ties judged on characters
+        judged = []
+        for (x, y), rank in cuts.items():
+            if rank == best:
+                s, e = spans[x][0], spans[y - 1][1]
+                if q[:1] not in _EDGE:  # trim punctuation the quote does not have
+                    while s < e and self.normalized[s] in _EDGE:
+                        s += 1
+                if q[-1:] not in _EDGE:
+                    while e > s and self.normalized[e - 1] in _EDGE:
+                        e -= 1
+                if s < e:
+                    judged.append((SequenceMatcher(None, self.normalized[s:e], q, autojunk=False).ratio(), -s, e))
+        if not judged:
             return "", 0.0
-        top = max(r for r, _, _ in candidates)
-        # Among near-best passages, the one sharing the most characters with the quote.
-        near = [(round(r * (e - s + len(q)) / 2), -abs(e - s - len(q)), r, s, e)
-                for r, s, e in candidates if r >= top - 0.05]
-        *_, ratio, s, e = max(near)
+        ratio, s, e = max(judged)
+        s = -s
         return self.shown(self._span(s, e - s)), ratio
 
 
