@@ -32,12 +32,15 @@ _SINGLE = "\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a\u02bc"  # ‘ ’ �
 _DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"  # “ ” „ ‟ ″ ‶ « »
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b"  # ‐ ‑ ‒ – — ― − ⸺ ⸻
 _LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"  # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ: letters, joined by typesetting
+# Full-width ASCII punctuation (，！：（）…), what a Chinese or Japanese keyboard types; not its letters or digits.
+_FULLWIDTH_PUNCT = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if not chr(c - 0xFEE0).isalnum())
 # Invisible characters that change nothing a reader sees, or reorder what they see.
 INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
              "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
 _FOLD = str.maketrans({
     **dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"'), **dict.fromkeys(_DASHES, "-"),
     **{c: unicodedata.normalize("NFKC", c) for c in _LIGATURES},
+    **{c: chr(ord(c) - 0xFEE0) for c in _FULLWIDTH_PUNCT},
 })
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -46,7 +49,10 @@ _WS = re.compile(r"\s+")  # the same characters as str.isspace()
 _CJK = "\u2e80-\u2fff\u3001-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
 _CJK_IDEOGRAPH = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _CJK_RE = re.compile(f"[{_CJK}]")
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[^\S\n]*\n\s*(?=[{_CJK}])")  # white space with a line break, between two
+_ASCII_PUNCT = r"!-/:-@\[-`{-~"
+# White space with a line break, between two CJK characters (or their punctuation, folded to ASCII).
+_CJK_BREAK = re.compile(rf"(?:(?<=[{_CJK}])|(?<=[{_CJK}][{_ASCII_PUNCT}]))[^\S\n]*\n\s*"
+                        rf"(?=[{_CJK}]|[{_ASCII_PUNCT}][{_CJK}])")
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 _PUNCT = re.compile(r"[\W_]+")
 _EDGE = "\"'.,;:!?()[]- "
@@ -148,8 +154,8 @@ def _fold(text: str, want_map: bool):
 
 @functools.lru_cache(maxsize=1 << 16)  # the same quotes are normalised many times per build
 def normalize(text: str) -> str:
-    """The form quotes and sources are compared in: NFC, curly quotes and dashes
-    folded to ASCII, letter ligatures spelt out, white-space runs to one space (none for a line break between two CJK
+    """The form quotes and sources are compared in: NFC, curly quotes, dashes and
+    full-width punctuation folded to ASCII, letter ligatures spelt out, white-space runs to one space (none for a line break between two CJK
     characters), stripped; case, digits and compatibility forms kept."""
     return _fold(text, False)[0]
 
@@ -258,6 +264,7 @@ class SourceText:
         self._regions = None  # built on the first hit only
         self.work = 0  # index positions read by closest(), summed: what bounds the cost of a miss
         self._located: dict[str, tuple[int, int] | None] = {}  # quote -> span: a sheet edit re-checks few
+        self._refused: dict[str, int | None] = {}  # quote -> its first occurrence that may not be quoted
 
     def _span(self, i: int, n: int) -> tuple[int, int]:
         if self._starts is None:
@@ -307,13 +314,15 @@ class SourceText:
         whole words, within one paragraph of the body, after any crawled header and dateline."""
         if quote in self._located:
             return self._located[quote]
-        q, found = normalize(quote), None
+        q, found, refused = normalize(quote), None, None
         for i in self._find(q, 1):
             span = self._span(i, len(q))
             if self._refusal(i, len(q), span) is None:
                 found = span
                 break
+            refused = i if refused is None else refused
         self._located[quote] = found
+        self._refused[quote] = refused
         return found
 
     def locate_all(self, quote: str) -> list[tuple[int, int]]:
@@ -328,8 +337,11 @@ class SourceText:
         """Why a quote that :meth:`locate` did not find is not there, for an error:
         ``(message, hint)``, the message with ``{source}`` where the source is to be named."""
         q = normalize(quote)
-        for i in self._find(q, 1):
-            reason, at = self._refusal(i, len(q), self._span(i, len(q))) or (None, i)
+        if quote not in self._refused:
+            self.locate(quote)
+        i = self._refused[quote]
+        if i is not None:  # the first occurrence, and why it may not be quoted
+            reason, at = self._refusal(i, len(q), self._span(i, len(q)))
             if reason in ("start", "end"):
                 word = self._word_at(at - (reason == "end"))
                 whole = self.shown(self._span(*self._widen(i, len(q))))
@@ -341,8 +353,8 @@ class SourceText:
             if reason == "paragraphs":
                 return ("quote runs across two paragraphs of {source}",
                         "a quote stays within one paragraph: cite each paragraph with its own quote")
-        passage, similarity = self.closest(quote)
-        if passage and _nfkc_key(quote) in _nfkc_key(self._around(passage)):
+        passage, similarity, s, e = self._closest(quote)
+        if passage and _nfkc_key(quote) in _nfkc_key(self.normalized[max(0, s - 40):e + 40]):
             return ("quote matches {source} only if its digits, superscripts or compatibility "
                     "characters are read as other characters",
                     f"write the source's own characters: \"{passage}\"")
@@ -350,13 +362,6 @@ class SourceText:
             return ("quote not found in {source}",
                     "no passage of the source is similar; check the source id, and copy the words from its text")
         return ("quote not found in {source}", f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
-
-    def _around(self, passage: str) -> str:
-        """The passage with a few words either side, in normalised form (for a second look at a miss)."""
-        i = self.normalized.find(normalize(passage))
-        if i == -1:
-            return passage
-        return self.normalized[max(0, i - 40): i + len(normalize(passage)) + 40]
 
     def _word_at(self, i: int) -> str:
         """The whole word of the normalised text around index ``i``, in the source's own characters."""
@@ -444,6 +449,9 @@ class SourceText:
         return seeds
 
     def closest(self, quote: str) -> tuple[str, float]:
+        return self._closest(quote)[:2]
+
+    def _closest(self, quote: str) -> tuple[str, float, int, int]:
         """The passage most like the quote and its similarity in [0, 1], for an
         error message that shows the editor what the source actually says.
 
@@ -456,11 +464,11 @@ class SourceText:
         spans, keys, _ = self._index()
         qkeys = [_key(w) for w in _WORD.findall(q)]
         if not qkeys or not keys:
-            return "", 0.0
+            return "", 0.0, 0, 0
         n = min(len(qkeys), len(keys))
         seeds = self._seeds(qkeys, n)
         if not seeds:
-            return "", 0.0
+            return "", 0.0, 0, 0
 
         want = Counter(qkeys)
         cache: dict[tuple[int, int], float] = {}
@@ -502,10 +510,10 @@ class SourceText:
                 if s < e:
                     judged.append((SequenceMatcher(None, self.normalized[s:e], q, autojunk=False).ratio(), -s, e))
         if not judged:
-            return "", 0.0
+            return "", 0.0, 0, 0
         ratio, s, e = max(judged)
         s = -s
-        return self.shown(self._span(s, e - s)), ratio
+        return self.shown(self._span(s, e - s)), ratio, s, e
 
 
 def _lead_end(text: str) -> int:
