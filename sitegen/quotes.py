@@ -155,8 +155,9 @@ def _fold(text: str, want_map: bool):
 @functools.lru_cache(maxsize=1 << 16)  # the same quotes are normalised many times per build
 def normalize(text: str) -> str:
     """The form quotes and sources are compared in: NFC, curly quotes, dashes and
-    full-width punctuation folded to ASCII, letter ligatures spelt out, white-space runs to one space (none for a line break between two CJK
-    characters), stripped; case, digits and compatibility forms kept."""
+    full-width punctuation folded to ASCII, letter ligatures spelt out, white-space
+    runs to one space (none for a line break between two CJK characters), stripped;
+    case, digits and compatibility forms kept."""
     return _fold(text, False)[0]
 
 
@@ -177,8 +178,7 @@ def marks_overflow(text: str) -> int | None:
     """Offset of the first combining mark beyond ``MAX_MARKS`` on one character, if any."""
     if text.isascii():
         return None
-    run = 0
-    for m in _NON_ASCII.finditer(text):
+    for m in _NON_ASCII.finditer(text):  # an ASCII character ends a run
         run = 0
         for i in range(m.start(), m.end()):
             run = run + 1 if unicodedata.combining(text[i]) else 0
