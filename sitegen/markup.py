@@ -32,8 +32,8 @@ from markdown.treeprocessors import Treeprocessor
 from .quotes import normalize
 from .resolve import INLINE_CITE_RE
 
-# (source id, quote or None) -> (note number, href, title) of the citation link.
-CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str] | None"]
+# (source id, quote or None) -> (note number, href, title, quote as the source has it) of the citation link.
+CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str, str | None] | None"]
 
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"sup", "sub", "section", "mark", "figure", "figcaption", "details",
                                    "summary", "abbr", "dl", "dt", "dd", "span", "div", "hr", "br"}
@@ -81,12 +81,13 @@ class _CitePattern(InlineProcessor):
         found = lookup(source_id, quote) if lookup else None
         if found is None:  # unresolved: validation has already reported it
             return None, None, None
-        number, href, title = found
+        number, href, title, *shown = found  # shown: the quote as the source has it, if known
         start = m.start(0) if quote is None else m.end(1)
-        # A quoted citation reads as a quotation in the sentence, then its note number.
+        # A quoted citation reads as a quotation in the sentence (in the source's own
+        # characters, as located), then its note number.
         wrapper = etree.Element("span", {"class": "cited"}) if quote else None
         if wrapper is not None:
-            etree.SubElement(wrapper, "q").text = quote.strip()
+            etree.SubElement(wrapper, "q").text = (shown[0] if shown and shown[0] else quote).strip()
         sup = etree.Element("sup", {"class": "cite"}) if wrapper is None else etree.SubElement(wrapper, "sup", {"class": "cite"})
         link = etree.SubElement(sup, "a", {"href": page_relative(href, self.renderer.page_url), "title": title})
         link.text = f"{WORD_JOINER}[{number}]"
@@ -188,8 +189,8 @@ class MarkdownRenderer:
             self.lookup = None
 
 
-# (source id, normalised quote or None) -> (note number, site-relative href, title)
-CiteTable = dict[tuple[str, "str | None"], tuple[int, str, str]]
+# (source id, normalised quote or None) -> (note number, site-relative href, title, quote as the source has it)
+CiteTable = dict[tuple[str, "str | None"], tuple[int, str, str, "str | None"]]
 
 
 class LazyMarkdown:

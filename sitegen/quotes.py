@@ -1,85 +1,122 @@
 """Find verbatim quotes in stored source texts, forgiving typography only.
 
 Editors type quotes by hand: straight quotes, hyphens, single spaces. Sources
-arrive with curly quotes, em dashes, NBSPs, ligatures and CRLF line ends. Both
-sides are compared after :func:`normalize`, which erases exactly those
-differences and nothing else (case and wording still have to match), and
-matches are mapped back to offsets in the original text so that a page can
-highlight the quoted passage.
+arrive with curly quotes, em dashes, NBSPs, ligatures, CRLF line ends and, in
+Chinese and Japanese, lines hard-wrapped between two characters. Both sides are
+compared after :func:`normalize`, which erases exactly those differences and
+nothing else: case, wording, digits and compatibility forms (``⁰``, ``５``,
+``①``) still have to be the source's own. Folding is for finding only: a match
+is mapped back to the original characters, which are what a page shows.
+
+A found occurrence also has to be a passage an editor could honestly quote:
+whole words, inside one paragraph of the article's body, and not the crawled
+header, byline or dateline (:meth:`SourceText.locate`). Everything here is
+bounded: folding works on segments of at most ``MAX_MARKS`` combining marks,
+and the closest-passage search of a miss looks only at windows an index of
+the text's words proposes.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
-
 import re
 import unicodedata
 from array import array
 from collections import Counter
 from difflib import SequenceMatcher
 
+from .importer import DATELINE_RE, DATELINE_SCAN, HEADER_RE
+
 _SINGLE = "\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a\u02bc"  # ‘ ’ ‚ ‛ ′ ‵ ‹ › ʼ
 _DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"  # “ ” „ ‟ ″ ‶ « »
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b"  # ‐ ‑ ‒ – — ― − ⸺ ⸻
-_FOLD = str.maketrans(
-    {**dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"'), **dict.fromkeys(_DASHES, "-")}
-)
+_LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"  # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ: letters, joined by typesetting
+# Full-width ASCII punctuation (，！：（）…), what a Chinese or Japanese keyboard types; not its letters or digits.
+_FULLWIDTH_PUNCT = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if not chr(c - 0xFEE0).isalnum())
+# Invisible characters that change nothing a reader sees, or reorder what they see.
+INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+             "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
+_FOLD = str.maketrans({
+    **dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"'), **dict.fromkeys(_DASHES, "-"),
+    **{c: unicodedata.normalize("NFKC", c) for c in _LIGATURES},
+    **{c: chr(ord(c) - 0xFEE0) for c in _FULLWIDTH_PUNCT},
+})
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WS = re.compile(r"\s+")  # the same characters as str.isspace()
-_CJK = "\u2e80-\u9fff\uf900-\ufaff"  # written without spaces: each character is a word
+# Written without spaces: each character is a word, and a line break between two is no space.
+_CJK = "\u2e80-\u2fff\u3001-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
+_CJK_IDEOGRAPH = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_CJK_RE = re.compile(f"[{_CJK}]")
+_ASCII_PUNCT = r"!-/:-@\[-`{-~"
+# White space with a line break, between two CJK characters (or their punctuation, folded to ASCII).
+_CJK_BREAK = re.compile(rf"(?:(?<=[{_CJK}])|(?<=[{_CJK}][{_ASCII_PUNCT}]))[^\S\n]*\n\s*"
+                        rf"(?=[{_CJK}]|[{_ASCII_PUNCT}][{_CJK}])")
 _WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 _PUNCT = re.compile(r"[\W_]+")
 _EDGE = "\"'.,;:!?()[]- "
-HINT_WORDS = 60  # the longest stretch of a quote that closest() compares with the source
+_JOINERS = "'.,"  # inside a word or number when letters or digits are on both sides: it's, 2.5, 1,000
+PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*(?:\r?\n[ \t]*)+")
+
+HINT_WORDS = 60       # the longest stretch of a quote that closest() compares with the source
+MAX_MARKS = 30        # combining marks on one character (Unicode's stream-safe limit, UAX #15)
+MIN_WORDS, MIN_CHARS, MIN_CJK_CHARS = 3, 12, 4
+SIMILAR = 0.6         # below it, a miss says that no passage is similar
+POSTINGS_BUDGET = 1_500  # word positions one closest() reads from the index, at most
+CANDIDATES = 16       # windows the index proposes, counted exactly
+SEEDS = 3             # of which the best distinct ones are compared word by word
+CLIMB = 8             # words a compared window may grow or shrink by
 
 
 def _pieces(text: str):
     """Yield ``(start, end, out, one_to_one)`` covering ``text`` in order.
 
-    NFKC is not per character (a base letter composes with the combining marks
+    NFC is not per character (a base letter composes with the combining marks
     after it, Hangul jamo and some Indic vowel signs compose with the letter
     before them), so non-ASCII text is normalised one segment at a time: a
-    character plus everything after it that NFKC would combine with it. Every
+    character plus everything after it that NFC would combine with it. Every
     output character of such a segment maps to the whole segment. ASCII
     stretches are already normal and map one to one, which keeps plain English
-    sources cheap.
+    sources cheap. A segment ends after ``MAX_MARKS`` marks whatever follows:
+    NFC sorts a run of marks in quadratic time, so no run it is given is longer.
     """
     pos = 0
     for m in _NON_ASCII.finditer(text):
         a, b = m.span()
-        if a > pos and not _separate(text[a - 1], text[a], _nfkc(text[a])):
+        if a > pos and not _separate(text[a - 1], text[a], _nfc(text[a])):
             a -= 1  # the ASCII base letter belongs to the mark's segment
         if a > pos:
             yield pos, a, text[pos:a], True
-        seg, out, stale = a, _nfkc(text[a]), False
+        seg, out, stale, marks = a, _nfc(text[a]), False, 0
         for i in range(a + 1, b):
             char = text[i]
-            if unicodedata.combining(char):
-                stale = True  # normalised with its segment when the segment ends
+            if unicodedata.combining(char) and marks < MAX_MARKS:
+                stale, marks = True, marks + 1  # normalised with its segment when the segment ends
                 continue
-            following = _nfkc(char)
+            following = _nfc(char)
             if stale:
-                out, stale = _nfkc(text[seg:i]), False
-            if not _separate(out, char, following):
+                out, stale = _nfc(text[seg:i]), False
+            if marks < MAX_MARKS and not _separate(out, char, following):
                 stale = True
                 continue
             yield seg, i, out, False
-            seg, out = i, following
-        yield seg, b, _nfkc(text[seg:b]) if stale else out, False
+            seg, out, marks = i, following, 0
+        yield seg, b, _nfc(text[seg:b]) if stale else out, False
         pos = b
     if pos < len(text):
         yield pos, len(text), text[pos:], True
 
 
-def _nfkc(text: str) -> str:
-    # Fold before NFKC too: NFKC turns ″ into two primes.
-    return unicodedata.normalize("NFKC", text.translate(_FOLD)).translate(_FOLD)
+def _nfc(text: str) -> str:
+    # Fold before NFC too, so that a curly quote never composes with anything.
+    return unicodedata.normalize("NFC", text.translate(_FOLD)).translate(_FOLD)
 
 
 def _separate(before: str, char: str, char_out: str) -> bool:
-    """Whether NFKC of (text normalising to ``before``) + ``char`` is the two parts' NFKC side by side."""
+    """Whether NFC of (text normalising to ``before``) + ``char`` is the two parts' NFC side by side."""
     return (not unicodedata.combining(char) and not (char_out and unicodedata.combining(char_out[0]))
-            and unicodedata.is_normalized("NFKC", before + char_out))
+            and unicodedata.is_normalized("NFC", before + char_out))
 
 
 def _fold(text: str, want_map: bool):
@@ -88,7 +125,7 @@ def _fold(text: str, want_map: bool):
     pieces = list(_pieces(text))
     pre = "".join(p[2] for p in pieces)
     if not want_map:
-        return _WS.sub(" ", pre).strip(), None, None
+        return _WS.sub(" ", _CJK_BREAK.sub("", pre)).strip(), None, None
     starts, ends = array("i"), array("i")
     for s, e, out, one_to_one in pieces:
         if one_to_one:
@@ -98,12 +135,13 @@ def _fold(text: str, want_map: bool):
             starts.extend([s] * len(out))
             ends.extend([e] * len(out))
     out, res_s, res_e, pos = [], array("i"), array("i"), 0
+    dropped = {m.start() for m in _CJK_BREAK.finditer(pre)}
     for m in _WS.finditer(pre):
         a, b = m.span()
         out.append(pre[pos:a])
         res_s.extend(starts[pos:a])
         res_e.extend(ends[pos:a])
-        if 0 < a and b < len(pre):  # inner run: one space spanning the whole run
+        if 0 < a and b < len(pre) and a not in dropped:  # inner run: one space spanning the whole run
             out.append(" ")
             res_s.append(starts[a])
             res_e.append(ends[b - 1])
@@ -116,14 +154,94 @@ def _fold(text: str, want_map: bool):
 
 @functools.lru_cache(maxsize=1 << 16)  # the same quotes are normalised many times per build
 def normalize(text: str) -> str:
-    """The form quotes and sources are compared in: NFKC, curly quotes and
-    dashes folded to ASCII, white-space runs to one space, stripped; case kept."""
+    """The form quotes and sources are compared in: NFC, curly quotes, dashes and
+    full-width punctuation folded to ASCII, letter ligatures spelt out, white-space
+    runs to one space (none for a line break between two CJK characters), stripped;
+    case, digits and compatibility forms kept."""
     return _fold(text, False)[0]
 
 
+def _nfkc_key(text: str) -> str:
+    """Looser than :func:`normalize` (compatibility forms read as plain ones): never for a match,
+    only to tell an editor that their quote differs from the source in such characters alone."""
+    return normalize(unicodedata.normalize("NFKC", normalize(text)))
+
+
+def shown(text: str) -> str:
+    """A passage of a stored text as a page shows it: the text's own characters, its line
+    breaks and white-space runs as one space (none between two CJK characters), stripped
+    of the invisible characters the search ignores."""
+    return _WS.sub(" ", _CJK_BREAK.sub("", _INVISIBLE_RE.sub("", text))).strip()
+
+
+def marks_overflow(text: str) -> int | None:
+    """Offset of the first combining mark beyond ``MAX_MARKS`` on one character, if any."""
+    if text.isascii():
+        return None
+    for m in _NON_ASCII.finditer(text):  # an ASCII character ends a run
+        run = 0
+        for i in range(m.start(), m.end()):
+            run = run + 1 if unicodedata.combining(text[i]) else 0
+            if run > MAX_MARKS:
+                return i
+    return None
+
+
+def quote_problem(quote: str) -> tuple[int | None, str, str] | None:
+    """What makes a quote unusable whatever its source says: ``(offset in the quote or None,
+    message, hint)``, or None. An offset names the character at fault."""
+    bad = _INVISIBLE_RE.search(quote)
+    if bad:
+        char = bad.group()
+        name = unicodedata.name(char, "CONTROL CHARACTER")
+        return (bad.start(), f"the quote contains U+{ord(char):04X} {name}",
+                "delete the invisible character: a quote is the words a reader sees")
+    over = marks_overflow(quote)
+    if over is not None:
+        return (over, f"the quote has more than {MAX_MARKS} combining marks on one character",
+                "no writing system needs that many; delete them")
+    q = normalize(quote)
+    if not q:
+        return None, "the quote is empty", "remove it or fill it in"
+    if _CJK_IDEOGRAPH.search(q):
+        chars = len(q.replace(" ", ""))
+        if chars < MIN_CJK_CHARS:
+            return (None, f"the quote is too short to check ({chars} character{'s' * (chars != 1)})",
+                    f"quote at least {MIN_CJK_CHARS} characters of the source, enough to say which passage")
+        return None
+    words = sum(any(c.isalnum() for c in w) for w in q.split(" "))
+    if (words < MIN_WORDS and len(q) < MIN_CHARS) or not words:
+        return (None, f"the quote is too short to check ({words} word{'s' * (words != 1)}, "
+                      f"{len(q)} character{'s' * (len(q) != 1)})",
+                f"quote at least {MIN_WORDS} words or {MIN_CHARS} characters of the source, "
+                "enough to say which passage")
+    return None
+
+
 def _key(word: str) -> str:
-    """A loose word identity for the similarity prefilter only."""
-    return _PUNCT.sub("", word).casefold()
+    """A loose word identity for the similarity search only."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", word)).casefold()
+
+
+def _is_word(char: str) -> bool:
+    """A letter or digit of a spaced script: a quote may not start or end next to one inside a word."""
+    return char.isalnum() and not _CJK_RE.match(char)
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether a quote may start or end at index ``i`` of the normalised text ``text``."""
+    if i <= 0 or i >= len(text):
+        return True
+    left, right = text[i - 1], text[i]
+    if unicodedata.combining(right) or unicodedata.category(right).startswith("M"):
+        return False  # between a letter and its accent
+    if _is_word(left) and _is_word(right):
+        return False
+    if left in _JOINERS and i >= 2 and _is_word(text[i - 2]) and _is_word(right):
+        return False  # after the apostrophe of it's, inside 2.5
+    if right in _JOINERS and i + 1 < len(text) and _is_word(left) and _is_word(text[i + 1]):
+        return False
+    return True
 
 
 class SourceText:
@@ -133,25 +251,26 @@ class SourceText:
         """``indexed``: map every normalised character to its place in the text now (one
         pass), rather than on the first quote found (a second pass)."""
         self.text = text
+        # A text no quote can be checked against: more combining marks on a character than any script uses.
+        self.problem = marks_overflow(text)
+        if self.problem is not None:
+            text = ""  # nothing is searched in it: not worth folding
         if indexed:
             self.normalized, self._starts, self._ends = _fold(text, True)
         else:
             self.normalized = normalize(text)
             self._starts = self._ends = None  # built on the first hit only
         self._words = None  # built on the first closest() only
+        self._regions = None  # built on the first hit only
+        self.work = 0  # index positions read by closest(), summed: what bounds the cost of a miss
         self._located: dict[str, tuple[int, int] | None] = {}  # quote -> span: a sheet edit re-checks few
+        self._refused: dict[str, int | None] = {}  # quote -> its first occurrence that may not be quoted
 
     def _span(self, i: int, n: int) -> tuple[int, int]:
         if self._starts is None:
-            norm, self._starts, self._ends = _fold(self.text, True)
+            norm, self._starts, self._ends = _fold(self.text if self.problem is None else "", True)
             assert norm == self.normalized
         return self._starts[i], self._ends[i + n - 1]
-
-    def _aligned(self, i: int, n: int) -> bool:
-        """Whether the match neither starts nor ends inside the output of one
-        original segment (e.g. "ine" inside the expansion of "ﬁne")."""
-        s, e, j = self._starts, self._ends, i + n - 1
-        return (i == 0 or e[i - 1] <= s[i]) and (j + 1 == len(s) or e[j] <= s[j + 1])
 
     def _find(self, q: str, step: int):
         i = self.normalized.find(q) if q else -1
@@ -159,30 +278,103 @@ class SourceText:
             yield i
             i = self.normalized.find(q, i + step)
 
-    def locate(self, quote: str) -> tuple[int, int] | None:
-        """Span in the original text of the first occurrence of the quote.
+    def regions(self) -> tuple[int, list[int], list[int]]:
+        """``(lead, starts, ends)``: where the article's own words begin (after a crawled
+        header line, byline and dateline), and the paragraphs of the text."""
+        if self._regions is None:
+            text = self.text
+            starts, ends, pos = [], [], 0
+            for m in PARAGRAPH_BREAK.finditer(text):
+                starts.append(pos)
+                ends.append(m.start())
+                pos = m.end()
+            starts.append(pos)
+            ends.append(len(text))
+            self._regions = (_lead_end(text), starts, ends)
+        return self._regions
 
-        An occurrence made of whole source characters wins over an earlier one
-        that cuts through a ligature or composed character; the latter is still
-        returned when nothing better exists, so ``locate`` agrees with ``in``.
-        """
+    def _refusal(self, i: int, n: int, span: tuple[int, int]) -> tuple[str, int] | None:
+        """Why the occurrence at normalised ``i`` (``n`` long) may not be quoted, if it may not:
+        ``(reason, index)`` with reason 'start', 'end', 'lead' or 'paragraphs'."""
+        st, en, j = self._starts, self._ends, i + n - 1
+        if not _boundary(self.normalized, i) or (i > 0 and en[i - 1] > st[i]):
+            return "start", i  # inside a word, or inside one source character (the "ine" of "ﬁne")
+        if not _boundary(self.normalized, i + n) or (j + 1 < len(st) and en[j] > st[j + 1]):
+            return "end", i + n
+        lead, starts, ends = self.regions()
+        if span[0] < lead:
+            return "lead", i
+        k = bisect.bisect_right(starts, span[0]) - 1
+        if span[1] > ends[k]:
+            return "paragraphs", i
+        return None
+
+    def locate(self, quote: str) -> tuple[int, int] | None:
+        """Span in the original text of the first occurrence of the quote that may be quoted:
+        whole words, within one paragraph of the body, after any crawled header and dateline."""
         if quote in self._located:
             return self._located[quote]
-        q = normalize(quote)
-        first = None
+        q, found, refused = normalize(quote), None, None
         for i in self._find(q, 1):
             span = self._span(i, len(q))
-            if self._aligned(i, len(q)):
-                first = span
+            if self._refusal(i, len(q), span) is None:
+                found = span
                 break
-            first = first or span
-        self._located[quote] = first
-        return first
+            refused = i if refused is None else refused
+        self._located[quote] = found
+        self._refused[quote] = refused
+        return found
 
     def locate_all(self, quote: str) -> list[tuple[int, int]]:
-        """Spans of every non-overlapping occurrence, left to right."""
+        """Spans of every non-overlapping occurrence, left to right, whether or not it may be quoted."""
         q = normalize(quote)
         return [self._span(i, len(q)) for i in self._find(q, len(q))]
+
+    def shown(self, span: tuple[int, int]) -> str:
+        return shown(self.text[span[0]:span[1]])
+
+    def explain(self, quote: str) -> tuple[str, str]:
+        """Why a quote that :meth:`locate` did not find is not there, for an error:
+        ``(message, hint)``, the message with ``{source}`` where the source is to be named."""
+        q = normalize(quote)
+        if quote not in self._refused:
+            self.locate(quote)
+        i = self._refused[quote]
+        if i is not None:  # the first occurrence, and why it may not be quoted
+            reason, at = self._refusal(i, len(q), self._span(i, len(q)))
+            if reason in ("start", "end"):
+                word = self._word_at(at - (reason == "end"))
+                whole = self.shown(self._span(*self._widen(i, len(q))))
+                side = "starts" if reason == "start" else "ends"
+                return (f"quote {side} inside the word \"{word}\" of {{source}}", f"quote whole words: \"{whole}\"")
+            if reason == "lead":
+                return ("quote takes in the crawled header, byline or dateline of {source}",
+                        "quote the article's own words, which start after its dateline")
+            if reason == "paragraphs":
+                return ("quote runs across two paragraphs of {source}",
+                        "a quote stays within one paragraph: cite each paragraph with its own quote")
+        passage, similarity, s, e = self._closest(quote)
+        if passage and _nfkc_key(quote) in _nfkc_key(self.normalized[max(0, s - 40):e + 40]):
+            return ("quote matches {source} only if its digits, superscripts or compatibility "
+                    "characters are read as other characters",
+                    f"write the source's own characters: \"{passage}\"")
+        if similarity < SIMILAR:
+            return ("quote not found in {source}",
+                    "no passage of the source is similar; check the source id, and copy the words from its text")
+        return ("quote not found in {source}", f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
+
+    def _word_at(self, i: int) -> str:
+        """The whole word of the normalised text around index ``i``, in the source's own characters."""
+        return self.shown(self._span(*self._widen(i, 1)))
+
+    def _widen(self, i: int, n: int) -> tuple[int, int]:
+        """``(start, length)`` of normalised ``[i, i + n)`` grown to word boundaries."""
+        a, b, norm = i, i + n, self.normalized
+        while not _boundary(norm, a):
+            a -= 1
+        while not _boundary(norm, b):
+            b += 1
+        return a, b - a
 
     def _focus(self, q: str) -> str:
         """At most HINT_WORDS words of a long quote, centred where it stops matching the source.
@@ -206,88 +398,140 @@ class SourceText:
         start = ends[first - 1] if first else 0
         return q[start:ends[first + HINT_WORDS - 1]].strip()
 
+    def _index(self):
+        """The text's words: their spans, their keys, and where each key occurs."""
+        if self._words is None:
+            found = list(_WORD.finditer(self.normalized))
+            keys = [_key(m.group()) for m in found]
+            where: dict[str, list[int]] = {}
+            for i, k in enumerate(keys):
+                where.setdefault(k, []).append(i)
+            self._words = [m.span() for m in found], keys, where
+        return self._words
+
+    def _seeds(self, qkeys: list[str], n: int) -> list[int]:
+        """Up to SEEDS distinct window starts sharing most words with the quote.
+
+        The quote's rarest words vote, from the index, for the windows they would fall in,
+        reading at most POSTINGS_BUDGET positions: a miss costs the same against a 2 MB
+        text as against a short one. The CANDIDATES best-voted windows are then counted
+        exactly. (A quote whose every word is misspelt gets no votes: no similar passage.)
+        """
+        _, keys, where = self._index()
+        first: dict[str, int] = {}
+        for j, k in enumerate(qkeys):
+            first.setdefault(k, j)
+        votes: Counter[int] = Counter()
+        budget = POSTINGS_BUDGET
+        for k in sorted(first, key=lambda k: len(where.get(k, ()))):
+            positions = where.get(k, ())
+            if budget <= 0:
+                break
+            if positions:
+                offset, read = first[k], positions[:budget]
+                votes.update([p - offset for p in read])
+                budget -= len(read)
+                self.work += len(read)
+        if not votes:
+            return []
+        want, last = Counter(qkeys), len(keys) - n
+
+        def shared(i: int) -> int:
+            return sum((Counter(keys[i:i + n]) & want).values())
+
+        starts = {max(0, min(i, last)) for i, _ in votes.most_common(CANDIDATES)}
+        seeds: list[int] = []
+        for _, i in sorted((-shared(i), i) for i in starts):
+            if all(abs(i - j) > n // 2 for j in seeds):
+                seeds.append(i)
+                if len(seeds) == SEEDS:
+                    break
+        return seeds
+
     def closest(self, quote: str) -> tuple[str, float]:
+        return self._closest(quote)[:2]
+
+    def _closest(self, quote: str) -> tuple[str, float, int, int]:
         """The passage most like the quote and its similarity in [0, 1], for an
         error message that shows the editor what the source actually says.
 
-        Windows of the quote's word count are ranked by shared words (a sliding
-        count, linear in the source); the best few distinct windows are then
-        scored with difflib and grown or shrunk a word at a time while that helps.
+        Candidate windows of the quote's word count come from :meth:`_seeds`; they
+        are grown or shrunk a word at a time while that makes them share more words with
+        the quote (cheap), and the best cut is judged on characters (difflib). The passage is cut
+        on word boundaries and shown in the source's own characters.
         """
         q = self._focus(normalize(quote))
-        if self._words is None:
-            found = list(_WORD.finditer(self.normalized))
-            self._words = [m.span() for m in found], [_key(m.group()) for m in found]
-        spans, keys = self._words
+        spans, keys, _ = self._index()
         qkeys = [_key(w) for w in _WORD.findall(q)]
         if not qkeys or not keys:
-            return "", 0.0
-        want, n = Counter(qkeys), min(len(qkeys), len(keys))
-        have: dict[str, int] = {}
-        hits, scored = 0, []
-        for i, k in enumerate(keys):
-            if k in want:
-                hits += have.get(k, 0) < want[k]
-                have[k] = have.get(k, 0) + 1
-            if i >= n and keys[i - n] in want:
-                old = keys[i - n]
-                have[old] -= 1
-                hits -= have[old] < want[old]
-            if i >= n - 1:
-                scored.append((-hits, i - n + 1))
-        scored.sort()
-        seeds: list[int] = []
-        for _, i in scored:
-            if all(abs(i - j) > n // 2 for j in seeds):
-                seeds.append(i)
-                if len(seeds) == 4:
-                    break
+            return "", 0.0, 0, 0
+        n = min(len(qkeys), len(keys))
+        seeds = self._seeds(qkeys, n)
+        if not seeds:
+            return "", 0.0, 0, 0
 
-        # Climb on word sequences (cheap), judge the result on characters.
-        by_word = SequenceMatcher(None, autojunk=False)
-        by_word.set_seq2(qkeys)
+        want = Counter(qkeys)
         cache: dict[tuple[int, int], float] = {}
 
         def score(i: int, j: int) -> float:
+            """Words in common (as multisets: difflib on words costs too much for every move)."""
             if (i, j) not in cache:
-                by_word.set_seq1(keys[i:j])
-                cache[i, j] = by_word.ratio()
+                cache[i, j] = 2 * sum((Counter(keys[i:j]) & want).values()) / (j - i + len(qkeys))
             return cache[i, j]
 
-        climbed: dict[int, tuple[float, int, int]] = {}
-        for i in seeds:
-            cur = (score(i, i + n), i, i + n)
-            for _ in range(8):  # a quote rarely differs by more words than this
-                _, a, b = cur
-                moves = [(a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
-                moves = [(x, y) for x, y in moves if 0 <= x < y <= len(keys)]
-                nxt = max(((score(x, y), x, y) for x, y in moves), default=cur)
-                if nxt[0] <= cur[0]:
-                    break
-                cur = nxt
-            climbed[i] = cur
+        cur = max((score(i, i + n), i, i + n) for i in seeds)  # only the best seed is climbed
+        for _ in range(CLIMB):  # a quote rarely differs by more words than this
+            _, a, b = cur
+            moves = [(a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
+            moves = [(x, y) for x, y in moves if 0 <= x < y <= len(keys)]
+            nxt = max(((score(x, y), x, y) for x, y in moves), default=cur)
+            if nxt[0] <= cur[0]:
+                break
+            cur = nxt
+        _, a, b = cur
 
-        # Judge on characters, and among near-equal passages prefer the one that
-        # covers most of the quote: the editor should see what the source says in
-        # place of the changed words, not only the words both share.
-        by_char = SequenceMatcher(None, autojunk=False)
-        by_char.set_seq2(q)
-        candidates: list[tuple[float, str]] = []
-        for i in seeds:
-            _, a, b = climbed[i]
-            for x in range(max(0, a - 2), a + 1):
-                for y in range(b, min(len(keys), b + 2) + 1):
-                    if x < y:
-                        text = self.normalized[spans[x][0]: spans[y - 1][1]]
-                        if q[:1] not in _EDGE:  # trim punctuation the quote does not have
-                            text = text.lstrip(_EDGE)
-                        if q[-1:] not in _EDGE:
-                            text = text.rstrip(_EDGE)
-                        by_char.set_seq1(text)
-                        candidates.append((by_char.ratio(), text))
-        top = max(r for r, _ in candidates)
-        # Among near-best passages, the one sharing the most characters with the quote.
-        near = [(round(r * (len(t) + len(q)) / 2), -abs(len(t) - len(q)), r, t)
-                for r, t in candidates if r >= top - 0.05]
-        *_, ratio, passage = max(near)
-        return passage, ratio
+        # Among near-equal cuts prefer the one that covers most of the quote: the editor
+        # should see what the source says in place of the changed words, not only the
+        # words both share. Only the chosen cut is judged on characters (difflib on
+        # characters costs a millisecond or more a call).
+        cuts = {(x, y): (round(score(x, y) * (y - x + len(qkeys)) / 2), -abs(y - x - len(qkeys)))
+                for x in range(max(0, a - 2), a + 1) for y in range(b, min(len(keys), b + 2) + 1) if x < y}
+        best = max(cuts.values())  # most words in common, then the closest in length; ties judged on characters
+        judged = []
+        for (x, y), rank in cuts.items():
+            if rank == best:
+                s, e = spans[x][0], spans[y - 1][1]
+                if q[:1] not in _EDGE:  # trim punctuation the quote does not have
+                    while s < e and self.normalized[s] in _EDGE:
+                        s += 1
+                if q[-1:] not in _EDGE:
+                    while e > s and self.normalized[e - 1] in _EDGE:
+                        e -= 1
+                if s < e:
+                    judged.append((SequenceMatcher(None, self.normalized[s:e], q, autojunk=False).ratio(), -s, e))
+        if not judged:
+            return "", 0.0, 0, 0
+        ratio, s, e = max(judged)
+        s = -s
+        return self.shown(self._span(s, e - s)), ratio, s, e
+
+
+def _lead_end(text: str) -> int:
+    """Where the quotable words of a stored text begin: after the crawled header line
+    (`` date YYYY-MM-DD Title``), the byline and the dateline (``BEIJING, Dec. 19 (Xinhua) --``)
+    when the text has them; 0 for a text without them."""
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, line.removesuffix("\r")))
+        pos += len(line) + 1
+    header = bool(lines) and HEADER_RE.match(lines[0][1].removeprefix("\ufeff"))
+    body = [(p, line) for p, line in lines[1 if header else 0:] if line.strip()]
+    for p, line in body[:DATELINE_SCAN if header else 1]:
+        indent = len(line) - len(line.lstrip())
+        dateline = DATELINE_RE.match(line.strip())
+        if dateline:
+            end = p + indent + dateline.end()
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            return end
+    return len(lines[0][1]) if header else 0

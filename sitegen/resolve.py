@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from . import workers
 from .errors import ERROR, Collector, did_you_mean
-from .model import Content, Pos, Sheet, Source
-from .quotes import SourceText, normalize
+from .model import Content, Pos, Sheet, Source, is_id
+from .quotes import MAX_MARKS, SourceText, normalize, quote_problem
 from .session import Session
 
 # [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).
@@ -261,6 +261,15 @@ def _sheet_inputs(sheet: Sheet, inline: list, content: Content, included: set[st
             tuple((o, o in content.sheets, o in content.broken_sheets, o in included) for o in sheet.related))
 
 
+def _quote_col(sheet: Sheet, pos: Pos, source_id: str) -> int:
+    """The column where the words of the inline ``[@id "words"]`` found at ``pos`` start."""
+    line = sheet.body.split("\n")[pos.line - sheet.body_line]
+    at = pos.col - 1 + len("[@" + source_id)
+    while line[at] not in "\"\u201c":
+        at += 1
+    return at + 2
+
+
 def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date,
                  session: Session) -> _SheetResult:
     """Check one sheet's ids, citations and quotes; number its notes."""
@@ -268,7 +277,9 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
     result = _SheetResult(SheetLinks(), [], [], [], [], report.items)
     sheet_links = result.links
 
-    def check_cite(source_id: str, quote: str | None, pos: Pos, quote_pos: Pos | None) -> None:
+    def check_cite(source_id: str, quote: str | None, pos: Pos, quote_pos: Pos | None,
+                   quote_col: int | None = None) -> None:
+        """``quote_col``: the column of an inline quote's first character, on ``pos``'s line."""
         source = content.sources.get(source_id)
         if source is None and source_id in content.broken_sources:
             return  # its own file's problem is reported already
@@ -278,6 +289,7 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
             return
         result.cited.append(source_id)
         anchor = None
+        shown = None
         if quote is not None:
             where = quote_pos or pos
             if source.text is None:
@@ -285,22 +297,35 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
                              f"quote against source '{source_id}', which has no stored text to check it against",
                              "cite this source without a quote, or store its text with 'sitegen import'")
                 return
-            if not normalize(quote):
-                report.error(where.path, where.line, where.col, "the quote is empty", "remove it or fill it in")
+            problem = quote_problem(quote)
+            if problem is not None:
+                offset, message, hint = problem
+                if offset is not None:
+                    message += (f" at column {quote_col + offset}" if quote_col is not None
+                                else f" at character {offset + 1} of the quote")
+                report.error(where.path, where.line, where.col, message, hint)
                 return
             text = session.source_text(source.text)
+            named = f"source '{source_id}' ({source.text_path})"
+            if text.problem is not None:
+                line = source.text.count("\n", 0, text.problem) + 1
+                col = text.problem - source.text.rfind("\n", 0, text.problem)
+                report.error(where.path, where.line, where.col,
+                             f"{named} cannot be searched for quotes: it has more than {MAX_MARKS} combining "
+                             f"marks on one character at line {line}, column {col}",
+                             "correct the stored text (and its sha256), or cite the source without a quote")
+                return
             span = text.locate(quote)
             if span is None:
-                passage, similarity = text.closest(quote)
-                report.error(where.path, where.line, where.col,
-                             f"quote not found in source '{source_id}' ({source.text_path})",
-                             f"the closest passage ({similarity:.0%} similar) is: \"{passage}\"")
+                message, hint = text.explain(quote)
+                report.error(where.path, where.line, where.col, message.replace("{source}", named), hint)
                 return
             anchor = anchor_for(quote)
-            result.passages.append((source_id, Passage(span[0], span[1], anchor, quote)))
+            shown = text.shown(span)
+            result.passages.append((source_id, Passage(span[0], span[1], anchor, shown)))
         key = (source_id, normalize(quote) if quote else None)
         if key not in sheet_links.note_index:
-            note = Note(len(sheet_links.notes) + 1, source, quote, anchor)
+            note = Note(len(sheet_links.notes) + 1, source, shown, anchor)
             sheet_links.notes.append(note)
             sheet_links.note_index[key] = note
 
@@ -334,11 +359,11 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
     for item in (*sheet.key_facts, *sheet.figures):
         check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
     for source_id, quote, pos in inline:
-        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", source_id):
+        if not is_id(source_id):
             report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
                          "write [@source-id] or [@source-id \"verbatim quote\"]")
             continue
-        check_cite(source_id, quote, pos, None)
+        check_cite(source_id, quote, pos, None, None if quote is None else _quote_col(sheet, pos, source_id))
     for item in sheet.timeline:
         check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
     if sheet.review_by and sheet.review_by < today:

@@ -212,10 +212,11 @@ class Fields:
 
     def cite(self) -> Cite | None:
         source = self.matching("cite", ID_RE, "a source id such as xinhua-2024-12-20-fm-briefing", required=True)
-        quote = self.text("quote") or None
+        # A 'quote:' that is there but empty (or null) is kept as "", for the check to refuse.
+        quote = self.text("quote") if "quote" in self.data else None
         if not source:
             return None
-        return Cite(source, quote, self.pos("cite"), self.pos("quote") if quote else None)
+        return Cite(source, quote, self.pos("cite"), self.pos("quote") if quote is not None else None)
 
 
 def _kind(value: Any) -> str:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from .model import Sheet, Source, human_date
+from .quotes import PARAGRAPH_BREAK
 from .resolve import Note, Passage, Site
 from .session import Session
 
@@ -30,7 +31,7 @@ RIGHTS_NAMES = {"full-text": "Full text shown", "excerpts": "Cited excerpts show
                 "metadata-only": "Metadata only"}
 # Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
 _GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'
-_PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*(?:\r?\n[ \t]*)+")
+_PARAGRAPH_BREAK = PARAGRAPH_BREAK  # the paragraphs a quote must stay within are the ones shown
 
 
 def absolute(config: SiteConfig, url: str) -> str:
@@ -191,7 +192,7 @@ class Views:
         def cited(item) -> dict:
             return self.note_view(links.note(item.cite.source, item.cite.quote))
 
-        table = {key: (note.number, self.note_href(note), note.source.title)
+        table = {key: (note.number, self.note_href(note), note.source.title, note.quote)
                  for key, note in links.note_index.items()}
 
         notes = [self.note_view(n) for n in links.notes]

@@ -77,11 +77,12 @@ def test_related_works_both_ways(tiny_site):
 def test_quote_found_through_typography(tiny_site):
     # The source has curly quotes and an em dash; the editor types straight ones and a hyphen.
     site = tiny_site({"content/sheets/x.md": sheet_md(
-        key_facts='\n  - text: T\n    cite: gazette-pier\n    quote: \'(Gazette) - The "new" pier\'')})
+        key_facts='\n  - text: T\n    cite: gazette-pier\n    quote: \'The "new" pier opened\'')})
     resolved = site.check().site
     note = resolved.links["x"].notes[0]
-    passage = next(p for p in resolved.passages["gazette-pier"] if p.anchor == anchor_for(note.quote))
-    assert resolved.content.sources["gazette-pier"].text[passage.start:passage.end] == "(Gazette) \u2014 The \u201cnew\u201d pier"
+    assert note.quote == "The \u201cnew\u201d pier opened"  # the page shows the source's characters
+    passage = next(p for p in resolved.passages["gazette-pier"] if p.anchor == anchor_for('The "new" pier opened'))
+    assert resolved.content.sources["gazette-pier"].text[passage.start:passage.end] == "The \u201cnew\u201d pier opened"
 
 
 def test_quote_not_found_shows_the_closest_passage(tiny_site):
@@ -221,3 +222,35 @@ def test_a_broken_record_is_reported_once(tiny_site):
         "content/sheets/a.md:3:1: error: invalid YAML: did not find expected node content",
         "content/sources/gazette-pier.yml:2:1: error: invalid YAML: did not find expected node content",
     ]
+
+
+def _zh_source(text: str) -> dict:
+    import hashlib
+    raw = text.encode("utf-8")
+    return {"content/sources/zh-ferry.txt": raw,
+            "content/sources/zh-ferry.yml": ("title: \u6e21\u8f6e\npublisher: Gazette\npublished: 2024-05-03\n"
+                                             f"language: zh\nsha256: {hashlib.sha256(raw).hexdigest()}\n")}
+
+
+def test_a_hard_wrapped_cjk_source_matches_and_the_page_shows_its_characters(tiny_site):
+    # The stored text wraps between two CJK characters; the editor writes the passage on one line.
+    files = _zh_source("\u6e2f\u52a1\u5c40\u957f\u8868\u793a\uff0c\u6e21\u8f6e\u5c06\n"
+                       "\u4fdd\u6301\u51ac\u5b63\u65f6\u523b\u8868\u3002\n")
+    files["content/sheets/x.md"] = sheet_md(
+        "Said: [@zh-ferry \"\u6e21\u8f6e\u5c06\u4fdd\u6301\u51ac\u5b63\u65f6\u523b\u8868\"].\n",
+        key_facts="\n  - text: T\n    cite: zh-ferry\n    quote: \"\u8868\u793a,\u6e21\u8f6e\u5c06\u4fdd\u6301\"")
+    site = tiny_site(files)
+    site.build()
+    page = (site.site_dir / "sheets/x/index.html").read_text(encoding="utf-8")
+    # The key fact typed a plain comma; the page shows the source's full-width one, and no line break.
+    assert "<q>\u8868\u793a\uff0c\u6e21\u8f6e\u5c06\u4fdd\u6301</q>" in page
+    assert "<q>\u6e21\u8f6e\u5c06\u4fdd\u6301\u51ac\u5b63\u65f6\u523b\u8868</q>" in page
+
+
+def test_an_inline_quote_is_shown_in_the_sources_characters(tiny_site):
+    site = tiny_site({"content/sheets/x.md": sheet_md("Text [@gazette-pier \"The new pier opened\"].\n")})
+    assert problems(site)  # the source has \u201cnew\u201d in quotation marks
+    site = tiny_site({"content/sheets/x.md": sheet_md("Text [@gazette-pier \"pier opened on Friday, two  weeks\"].\n")})
+    site.build()
+    page = (site.site_dir / "sheets/x/index.html").read_text(encoding="utf-8")
+    assert "<q>pier opened on Friday, two weeks</q>" in page
