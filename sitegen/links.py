@@ -62,7 +62,6 @@ _TEMPLATE_EXPR_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TEMPLATE_REF_RE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 # What a heading's text becomes in its HTML, as far as its id is concerned (see _heading_text).
-_CODE_IN_HEADING = re.compile(r"(`+)(.+?)\1")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\n]+\]")
 _IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
 _LINK_TEXT = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
@@ -214,7 +213,7 @@ def _heading_text(markdown: str, cite_text: CiteText) -> str:
         codes.append(html.escape(match.group(2).strip(), quote=False))
         return f"\x00{len(codes) - 1}\x00"
 
-    text = _CODE_IN_HEADING.sub(keep_code, markdown)
+    text = _CODE_SPAN_RE.sub(keep_code, markdown)
     text = CITE_WITH_SPACE_RE.sub(lambda m: _cite_in_heading(m, cite_text), text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _IMAGE.sub("", text)

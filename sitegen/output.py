@@ -461,11 +461,8 @@ def replace_file(root: Path, relpath: str, data: bytes, only_if_changed: bool = 
                 return
         except OSError:
             pass
-    temp = path.with_name(f".{path.name}.sitegen-tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        _put_by_rename(path, lambda temp: temp.write_bytes(data))
     except OSError as e:
         raise OutputError(f"could not write '{relpath}': {e.strerror}; build again once the problem is fixed") from e
 
@@ -479,14 +476,19 @@ def replace_copy(root: Path, relpath: str, source: Path) -> None:
             return
     except OSError:
         pass
-    temp = path.with_name(f".{path.name}.sitegen-tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, temp)
-        os.replace(temp, path)
+        _put_by_rename(path, lambda temp: shutil.copyfile(source, temp))
     except OSError as e:
         raise OutputError(f"could not copy '{source}' to '{relpath}': {e.strerror}; build again once the "
                           "problem is fixed") from e
+
+
+def _put_by_rename(path: Path, write) -> None:
+    """Write a sibling temporary file, then rename it over ``path``: a reader sees the old file or the new."""
+    temp = path.with_name(f".{path.name}.sitegen-tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write(temp)
+    os.replace(temp, path)
 
 
 def remove_output(root: Path, relpath: str) -> None:
