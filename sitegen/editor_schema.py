@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 
+from . import countries
 from . import schema as s
 from .model import ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES
 
@@ -39,6 +40,15 @@ def _strings(pattern: str | None = None) -> dict:
     """Fields.strings: a list, or one value standing for a list of one."""
     item = {"type": "string", **({"pattern": pattern} if pattern else {})}
     return {"anyOf": [item, {"type": "array", "items": item}]}
+
+
+# The officially assigned ISO 3166-1 alpha-2 codes the checker accepts (countries.ASSIGNED).
+COUNTRY = {"type": "string", "enum": sorted(countries.ASSIGNED)}
+
+
+def _countries() -> dict:
+    """Fields.strings of country codes: a list of them, or one standing for a list of one."""
+    return {"anyOf": [COUNTRY, {"type": "array", "items": COUNTRY}]}
 
 
 def _matching(regex: re.Pattern) -> dict:
@@ -66,7 +76,7 @@ def schemas() -> dict[str, dict]:
     ids = _strings(_pattern(ID_RE))
     sheet = _record(s.SHEET_FIELDS, {
         "title": REQUIRED_TEXT, "summary": REQUIRED_TEXT, "as_of": DATE, "review_by": DATE,
-        "status": {"enum": list(STATUSES)}, "topics": ids, "countries": _strings(_pattern(s.COUNTRY_RE)),
+        "status": {"enum": list(STATUSES)}, "topics": ids, "countries": _countries(),
         "entities": ids, "related": ids,
         "key_facts": {"type": "array", "items": _cited(s.FACT_FIELDS, {"text": REQUIRED_TEXT}, ("text",), "a key fact")},
         "figures": {"type": "array", "items": _cited(s.FIGURE_FIELDS, {"label": REQUIRED_TEXT, "value": REQUIRED_TEXT},
@@ -83,7 +93,7 @@ def schemas() -> dict[str, dict]:
     topic = _record(s.TOPIC_FIELDS, {"name": REQUIRED_TEXT, "description": TEXT}, ("name",), "a topic")
     entity = _record(s.ENTITY_FIELDS, {
         "name": REQUIRED_TEXT, "kind": {"enum": list(ENTITY_KINDS)}, "role": TEXT, "organization": TEXT,
-        "country": _matching(s.COUNTRY_RE), "aliases": _strings(),
+        "country": COUNTRY, "aliases": _strings(),
     }, ("name", "kind"), "a person or organisation")
 
     def vocabulary(record: dict, title: str) -> dict:
