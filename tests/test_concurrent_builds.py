@@ -29,7 +29,7 @@ from pathlib import Path
 from conftest import SOURCE_DATE_EPOCH, leftovers, sitegen_env, snapshot
 
 BUILT = re.compile(r"built 19 pages \(\d+ rendered, 28 files\) in \d+\.\d\d s; 0 errors, 0 warnings")
-UP_TO_DATE = re.compile(r"site is up to date \(\d+\.\d\d s\); 0 errors, 0 warnings")
+UP_TO_DATE = re.compile(r"nothing changed: the site is up to date \(\d+\.\d\d s\); 0 errors, 0 warnings")
 WAITING = "another build of this site is running (pid {}); waiting for it to finish"
 
 FULL = ("build", "--no-cache")  # renders every page into a staging folder (about 0.3 s)
