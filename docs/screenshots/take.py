@@ -40,6 +40,9 @@ PAGES = {  # name -> site-relative URL
     "sheet": "sheets/december-2024-assessments/",
     "source": "sources/xinhua-2024-12-20-fm-briefing/",
     "timeline": "timeline/",
+    "topic": "topics/precursors/",
+    "entity": "entities/lin-jian/",
+    "figures": "figures/",
 }
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 MAX_HEIGHT = 3000          # full-page shots are clipped here to keep the files small
