@@ -261,9 +261,9 @@ def _sheet_inputs(sheet: Sheet, inline: list, content: Content, included: set[st
             tuple((o, o in content.sheets, o in content.broken_sheets, o in included) for o in sheet.related))
 
 
-def _quote_col(sheet: Sheet, pos: Pos, source_id: str) -> int:
+def _quote_col(body_lines: list[str], sheet: Sheet, pos: Pos, source_id: str) -> int:
     """The column where the words of the inline ``[@id "words"]`` found at ``pos`` start."""
-    line = sheet.body.split("\n")[pos.line - sheet.body_line]
+    line = body_lines[pos.line - sheet.body_line]
     at = pos.col - 1 + len("[@" + source_id)
     while line[at] not in "\"\u201c":
         at += 1
@@ -358,12 +358,13 @@ def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str
     # Notes are numbered in the order a reader meets them: key facts, figures, body, timeline.
     for item in (*sheet.key_facts, *sheet.figures):
         check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
+    body_lines = sheet.body.split("\n") if inline else []  # once: a sheet may hold thousands of quotes
     for source_id, quote, pos in inline:
         if not is_id(source_id):
             report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
                          "write [@source-id] or [@source-id \"verbatim quote\"]")
             continue
-        check_cite(source_id, quote, pos, None, None if quote is None else _quote_col(sheet, pos, source_id))
+        check_cite(source_id, quote, pos, None, None if quote is None else _quote_col(body_lines, sheet, pos, source_id))
     for item in sheet.timeline:
         check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
     if sheet.review_by and sheet.review_by < today:
