@@ -71,6 +71,8 @@ class Forked:
                 sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
                 os.chdir(site.root)
                 os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+                if args == FULL:
+                    _render_slowly()
                 from sitegen.cli import main
                 main.main(list(args), prog_name="sitegen")
                 code = 0
@@ -95,6 +97,21 @@ class Forked:
                 os.waitpid(self.pid, 0)
                 raise AssertionError(f"sitegen did not finish in {timeout} s")
             time.sleep(0.002)
+
+
+def _render_slowly(seconds_per_page: float = 0.01) -> None:
+    """In a forked full build only: each page takes a little longer to write, so that its
+    rendering lasts long enough on any machine for the other build to start inside it.
+    The build itself is the real one; only its pace changes."""
+    from sitegen import render
+
+    write = render.write_file
+
+    def slow_write(*args, **kwargs):
+        time.sleep(seconds_per_page)
+        return write(*args, **kwargs)
+
+    render.write_file = slow_write
 
 
 def check_messages(err: str, other_pid: int) -> bool:
