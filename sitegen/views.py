@@ -207,8 +207,7 @@ class Views:
             "body_html": self.markdown.body(sheet.body, table, source_path=f"sheets/{sheet.id}.md",
                                             page_url=f"sheets/{sheet.id}/"),
             "notes": notes,
-            "sources": [dict(self.source_ref(s), notes=[n.number for n in links.notes if n.source.id == s.id])
-                        for s in sources],
+            "sources": [self.source_ref(s) for s in sources],
             "related": [self.sheet_card(r) for r in links.related],
             "absolute_url": absolute(self.config, f"sheets/{sheet.id}/"),
         })
