@@ -24,7 +24,9 @@ from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
 from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
+from .deps import Entry, Graph, Memo, node
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
+from .site_digests import leaf_digests
 from .resolve import Site, resolve
 from .session import Session
 
@@ -83,38 +85,59 @@ def check(config: SiteConfig, *, today: dt.date | None = None) -> BuildResult:
 
 @dataclass
 class Plan:
-    """Which pages a build must render, and which it can take from the previous build."""
+    """Which outputs a build must make, and which it can take from the previous build."""
 
     renderer: Renderer
-    keys: dict[str, str]                # output path -> key of the page's inputs, for the next build
+    graph: Graph                        # what every page and view read, for the next build
+    paths: list[str]                    # every page's output path, in order
     reused: dict[str, str]              # output path -> the previous build's file, unchanged
     pending: list[PageJob]              # pages to render
+    made: dict[str, bytes]              # other outputs made now (feed, exports, sitemap, robots.txt)
 
 
-def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, salt: str, session: Session) -> Plan:
+def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session: Session) -> Plan:
+    """Decide, output by output, whether the previous build's file is current: it is when every
+    digest its making recorded is unchanged (:mod:`sitegen.deps`). Pages to render have their
+    context made once here, so that what they read is recorded before they are rendered."""
     if session.markdown is None:
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
-    renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), session)
-    plan = Plan(renderer, {}, {}, [])
+    previous = session.memo if session.memo.entries else cache.graph if cache else Memo()
+    graph = Graph(leaf_digests(site), previous)
+    renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), graph, session.environment)
+    session.environment = renderer.env
+    plan = Plan(renderer, graph, [], {}, [], {})
     for job in page_jobs(site, renderer.views, config):
-        plan.keys[job.path] = key = renderer.key(job, salt)
-        previous = cache.reusable(job.path, key) if cache else None
-        if previous is not None:
-            plan.reused[job.path] = previous
-        else:
+        plan.paths.append(job.path)
+        if not _reuse(plan, cache, job.path):
+            with graph.recording() as deps:
+                renderer.context(job)
+            graph.memo.entries[node("page", job.path)] = Entry(deps, "")
             plan.pending.append(job)
+    for path, make in feeds.outputs(renderer.views, config):
+        if not _reuse(plan, cache, path):
+            with graph.recording() as deps:
+                plan.made[path] = make()
+            graph.memo.entries[node("page", path)] = Entry(deps, "")
+    sitemap = feeds.sitemap([url_of(path) for path in plan.paths if path.endswith("index.html")], config)
+    plan.made.update({"robots.txt": feeds.robots(config), **({"sitemap.xml": sitemap} if sitemap else {})})
     return plan
 
 
-def other_outputs(plan: Plan, config: SiteConfig) -> dict[str, bytes]:
-    """The feed, robots.txt, the JSON exports and the sitemap."""
-    views = plan.renderer.views
-    others = {"feed.xml": feeds.atom_feed(views, config), "robots.txt": feeds.robots(config),
-              **feeds.data_exports(views)}
-    sitemap = feeds.sitemap([url_of(path) for path in plan.keys if path.endswith("index.html")], config)
-    if sitemap:
-        others["sitemap.xml"] = sitemap
-    return others
+def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
+    """Take the previous build's file for ``path`` if it is untouched and everything it read is unchanged."""
+    entry = plan.graph.previous.entries.get(node("page", path))
+    file = cache.reusable(path) if cache and entry is not None else None
+    if file is None or not plan.graph.current(entry.deps):
+        return False
+    plan.graph.memo.entries[node("page", path)] = entry
+    plan.reused[path] = file
+    return True
+
+
+def outputs(plan: Plan) -> list[str]:
+    """Every file a build writes from the site itself (pages and the rest), for the manifest."""
+    pages = set(plan.paths)
+    return [*plan.paths, *sorted(p for p in plan.reused if p not in pages), *sorted(plan.made)]
 
 
 def render_site(plan: Plan, config: SiteConfig, staging: Path, copies: dict[str, Path], jobs: int = 1) -> list[str]:
@@ -123,12 +146,11 @@ def render_site(plan: Plan, config: SiteConfig, staging: Path, copies: dict[str,
     for path, previous in plan.reused.items():
         output.link_or_copy(previous, staging, path)
     render_pages(plan.renderer, plan.pending, jobs, staging)
-    others = other_outputs(plan, config)
-    for path, data in others.items():
+    for path, data in plan.made.items():
         output.write_file(staging, path, data)
     for path, source in copies.items():
         output.copy_file(staging, path, source)
-    return sorted([*others, *copies])
+    return sorted(copies)
 
 
 IN_PLACE_MAX = 200  # pages: a bigger change is built in a fresh folder and swapped in
@@ -143,16 +165,16 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     """
     site_dir = config.site_dir
     new = {job.path: plan.renderer.render(job) for job in plan.pending}
-    others = other_outputs(plan, config)
     cache.forget()  # from here until the new manifest is saved, the old one would describe the wrong site
     for path, data in new.items():
         output.replace_file(site_dir, path, data)
-    for path, data in others.items():
+    for path, data in plan.made.items():
         output.replace_file(site_dir, path, data, only_if_changed=True)
     for path, source in copies.items():
         output.replace_copy(site_dir, path, source)
-    files = sorted([*others, *copies])
-    for path in sorted(set(cache.pages) - set(plan.keys)) + sorted(set(cache.files) - set(files)):
+    files = sorted(copies)
+    written = set(outputs(plan))
+    for path in sorted(set(cache.pages) - written) + sorted(set(cache.files) - set(files) - written):
         output.remove_output(site_dir, path)
     return files
 
@@ -311,8 +333,8 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
     if one_off:
         session.forget_sources()  # nobody builds again with this session: free them for the render
     copies = static_files(config, loaded.assets)
-    plan = plan_pages(site, config, cache, salt, session)
-    session.keep_sheets(site.links)
+    plan = plan_pages(site, config, cache, session)
+    clock.lap("plan")
     if (session.update_in_place and cache and not config.search and len(plan.pending) <= IN_PLACE_MAX
             and cache.describes_site()):
         files = update_site(plan, config, copies, cache)
@@ -336,10 +358,11 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the
     # next build renders again instead of trusting a fingerprint of other bytes.
     if cache and _walk_inputs(config.docs_dir) == inputs.stats:
-        cache.save(fingerprint, plan.keys, [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings],
-                   files)
+        cache.save(fingerprint, plan.graph.memo, outputs(plan),
+                   [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files)
         clock.lap("cache")
-    return BuildResult(site, warnings, pages=len(plan.keys), files=len(plan.keys) + len(files),
+    session.memo = plan.graph.memo  # the next build of this session starts from what this one checked
+    return BuildResult(site, warnings, pages=len(plan.paths), files=len(outputs(plan)) + len(files),
                        rendered=len(plan.pending), timings=clock.timings)
 
 

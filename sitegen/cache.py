@@ -9,9 +9,10 @@ Three memos, all keyed by hashes of everything the output depends on:
 * **Markdown** bodies, stored one file per key (the body, its citation table,
   its place in the site, the Markdown settings and sitegen's version), so
   unchanged bodies are never converted again;
-* **pages**: for each output page, the key of its full template context; when it
-  is unchanged, the page written by the previous build is hard-linked into the
-  new one instead of rendered again.
+* **pages**: the dependency graph of the last build (:mod:`sitegen.deps`):
+  for each page and each view it was made from, the digests of everything it
+  read; when they are all unchanged, the page written by the previous build is
+  hard-linked into the new one instead of rendered again.
 
 Every entry is checked before use: the manifest carries its own checksum and
 the "salt" (sitegen's version, the templates, the configuration), Markdown
@@ -35,8 +36,9 @@ from pathlib import Path
 
 from . import __version__
 from .config import SiteConfig
+from .deps import Memo
 
-FORMAT = 2
+FORMAT = 3
 
 
 def digest(*parts: bytes | str) -> str:
@@ -92,7 +94,8 @@ class BuildCache:
         site_key = digest(str(config.site_dir))[:16]  # one manifest per output folder
         self.manifest_path = self.folder / f"pages-{site_key}.json"
         self.fingerprint = ""
-        self.pages: dict[str, list] = {}
+        self.pages: dict[str, list] = {}    # output path -> the file's signature when written
+        self.graph = Memo()                 # what each page and view read, with the digests read
         self.files: list[str] = []          # the other files the build wrote (feeds, exports, assets)
         self.warnings: list[list] = []
         self._load()
@@ -105,23 +108,23 @@ class BuildCache:
             if raw.get("check") != digest(json.dumps(body, sort_keys=True)) or body.get("salt") != self.salt:
                 return
             self.fingerprint = body["fingerprint"]
-            self.pages = {k: v for k, v in body["pages"].items()
-                          if isinstance(v, list) and len(v) == 2 and isinstance(v[1], list)}
+            self.pages = {k: v for k, v in body["pages"].items() if isinstance(v, list) and len(v) == 3}
+            self.graph = Memo.from_json(body.get("graph"))
             self.warnings = body.get("warnings", [])
             self.files = [f for f in body.get("files", []) if isinstance(f, str)]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.fingerprint, self.pages, self.warnings, self.files = "", {}, [], []
+            self.fingerprint, self.pages, self.warnings, self.files, self.graph = "", {}, [], [], Memo()
 
-    def save(self, fingerprint: str, page_keys: dict[str, str], warnings: list[list], files: list[str] = ()) -> None:
-        """Record what the site on disk now holds (call after the swap)."""
+    def save(self, fingerprint: str, graph: Memo, pages: list[str], warnings: list[list], files: list[str] = ()) -> None:
+        """Record what the site on disk now holds, and what each page was made from (call after the swap)."""
         site = f"{self.config.site_dir}/"
-        pages = {}
-        for path, key in page_keys.items():
+        signatures = {}
+        for path in pages:
             sig = _signature(site + path)
             if sig:
-                pages[path] = [key, sig]
-        body = {"salt": self.salt, "fingerprint": fingerprint, "pages": pages, "warnings": warnings,
-                "files": list(files)}
+                signatures[path] = sig
+        body = {"salt": self.salt, "fingerprint": fingerprint, "pages": signatures, "warnings": warnings,
+                "files": list(files), "graph": graph.to_json()}
         data = {"check": digest(json.dumps(body, sort_keys=True)), "body": body}
         self._write_atomically(self.manifest_path, json.dumps(data, sort_keys=True).encode("utf-8"))
 
@@ -139,15 +142,15 @@ class BuildCache:
     def describes_site(self) -> bool:
         """True when every page on disk is the one the manifest recorded (and the folder is sitegen's)."""
         site = f"{self.config.site_dir}/"  # paths are the build's own, checked when written
-        return bool(self.pages) and all(_signature(site + path) == sig for path, (_, sig) in self.pages.items())
+        return bool(self.pages) and all(_signature(site + path) == sig for path, sig in self.pages.items())
 
-    def reusable(self, path: str, key: str) -> str | None:
-        """The previous build's file for this page, if its context key is unchanged and the file is untouched."""
+    def reusable(self, path: str) -> str | None:
+        """The previous build's file for this page, if it is still the file that build wrote."""
         entry = self.pages.get(path)
-        if entry is None or entry[0] != key:
+        if entry is None:
             return None
         file = f"{self.config.site_dir}/{path}"
-        return file if _signature(file) == entry[1] else None
+        return file if _signature(file) == entry else None
 
     # -- Markdown ---------------------------------------------------------------
     def _markdown_entry(self, key: str) -> tuple[str, Path]:

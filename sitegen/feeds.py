@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 from .config import SiteConfig
@@ -24,7 +25,9 @@ def _xml_text(text: str) -> str:
 
 
 def atom_feed(views: Views, config: SiteConfig) -> bytes:
-    sheets = views.site.sheets
+    views.graph.builders["feed-entry"] = lambda sheet_id: (_feed_entry(views.sheet_record(sheet_id)[0], config)
+                                                           if sheet_id in views.site.links else None)
+    sheets = [views.sheet_record(i)[0] for i in views.ids("sheets")]
     site_id = absolute(config, "") or "urn:sitegen:site"
     updated = max((s.as_of for s in sheets), default=None)
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
@@ -39,12 +42,7 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
     if updated:
         lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
-    memo = views.session.feed  # an entry is made from its sheet alone: kept while the sheet is unchanged
-    for sheet in sheets:
-        entry = memo.get(sheet.id)
-        if entry is None or entry[0] is not sheet:
-            entry = memo[sheet.id] = (sheet, _feed_entry(sheet, config))
-        lines.append(entry[1])
+    lines += [views.graph.value("feed-entry", sheet.id) for sheet in sheets]  # kept while the sheet is unchanged
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -121,18 +119,26 @@ def _sheet_records(view) -> tuple[str, list[str]]:
     return sheet, facts
 
 
-def data_exports(views: Views) -> dict[str, bytes]:
-    """/data/sheets.json (every sheet) and /data/facts.json (every fact with its citation).
-
-    A sheet's lines are kept with its view in the session, so a rebuild encodes
+def _export_lines(views: Views) -> list[tuple[str, list[str]]]:
+    """Each sheet's line of sheets.json and lines of facts.json, in id order. A sheet's lines
+    are a node of the graph made from its view, so a rebuild in the same process encodes
     only the sheets whose view changed."""
-    memo = views.session.exports
-    sheets, facts = [], []
-    for sheet in sorted(views.site.sheets, key=lambda s: s.id):
-        view = views.sheet(sheet)
-        entry = memo.get(sheet.id)
-        if entry is None or entry[0] is not view:
-            entry = memo[sheet.id] = (view, *_sheet_records(view))
-        sheets.append(entry[1])
-        facts.extend(entry[2])
-    return {"data/sheets.json": _dump("sheets", sheets), "data/facts.json": _dump("facts", facts)}
+    views.graph.builders["export"] = lambda sheet_id: (list(_sheet_records(views.sheet(sheet_id)))
+                                                       if sheet_id in views.site.links else None)
+    return [views.graph.value("export", sheet_id) for sheet_id in sorted(views.ids("sheets"))]
+
+
+def sheets_json(views: Views) -> bytes:
+    """/data/sheets.json: every sheet."""
+    return _dump("sheets", [line for line, _ in _export_lines(views)])
+
+
+def facts_json(views: Views) -> bytes:
+    """/data/facts.json: every fact with its citation."""
+    return _dump("facts", [fact for _, facts in _export_lines(views) for fact in facts])
+
+
+def outputs(views: Views, config: SiteConfig) -> list[tuple[str, Callable[[], bytes]]]:
+    """The files made from the site's views besides its pages, by output path."""
+    return [("data/facts.json", lambda: facts_json(views)), ("data/sheets.json", lambda: sheets_json(views)),
+            ("feed.xml", lambda: atom_feed(views, config))]

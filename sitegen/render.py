@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-import hashlib
 import itertools
-import json
 
 import jinja2
 
@@ -24,24 +22,22 @@ from .config import SiteConfig
 from .errors import ContentError, Diagnostic
 from .output import write_file
 from .markup import MarkdownBodies
+from .deps import Graph
 from .resolve import Site
-from .session import Session
-from .views import View, Views, absolute, cache_repr
+from .views import Views, absolute
 
 
 @dataclass(frozen=True)
 class PageJob:
-    """One output page: where it goes, which template, and how to get its context."""
+    """One output page: where it goes, which template, and how to get its context.
+
+    ``context`` reads the site only through the views, so whatever it reaches is
+    recorded as the page's dependencies (:mod:`sitegen.deps`) when the build
+    first calls it; the page's title is part of its context."""
 
     path: str                    # output path, e.g. "sheets/x/index.html"
     template: str
     context: Callable[[], dict]
-    title: str
-    # What the context is made from, when that is much smaller than the context itself
-    # (a sheet page is made from the sheet's view, whose digest is memoised): a flat list
-    # of views and other JSON values. The page's cache key is taken from these, and the
-    # context is built only if the page is rendered. Without it, the key is taken from the context.
-    inputs: Callable[[], list] | None = None
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -90,62 +86,66 @@ def root_for(path: str) -> str:
 
 
 def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]:
-    """Every HTML page of the site, in a fixed order."""
+    """Every HTML page of the site, in a fixed order. Which pages exist follows from the
+    site's ids; what each shows is read, and recorded, by its context."""
     content = site.content
-    sheets = site.sheets
-    published_ids = [s.id for s in sheets]
-    cards = lambda ids: [views.sheet_card(i) for i in ids if i in site.links]  # noqa: E731
+    cards = lambda ids: [views.sheet_card(i) for i in ids]  # noqa: E731
 
     def home():
-        figures = (dict(f, sheet=views.sheet_card(s.id)) for s in sheets for f in views.sheet(s)["figures"])
-        return {"page": views.page(content.pages.get("")), "newest": cards(published_ids[:6]),
-                "figures": list(itertools.islice(figures, 6)), "topics": _topic_list(site, views),
-                "sheet_count": len(sheets), "source_count": len(content.sources)}
+        ids = views.ids("sheets")
+        figures = (dict(f, sheet=views.sheet_card(i)) for i in ids for f in views.sheet_figures(i))
+        return {"title": config.site_name, "page": views.page(""), "newest": cards(ids[:6]),
+                "figures": list(itertools.islice(figures, 6)), "topics": _topic_list(views),
+                "sheet_count": len(ids), "source_count": len(views.ids("sources"))}
 
-    yield PageJob("index.html", "home.html", home, config.site_name)
-    by_title = lambda: cards(sorted(published_ids, key=lambda i: content.sheets[i].title.lower()))  # noqa: E731
-    yield PageJob("sheets/index.html", "sheets.html", lambda: {"sheets": by_title()}, "All fact sheets", inputs=by_title)
-    for sheet in sorted(sheets, key=lambda s: s.id):
-        yield PageJob(f"sheets/{sheet.id}/index.html", "sheet.html",
-                      lambda s=sheet: {"sheet": views.sheet(s), "edit_url": config.edit_url(f"sheets/{s.id}.md")},
-                      sheet.title, inputs=lambda s=sheet: [views.sheet(s)])  # edit_url: the id and the settings
-    yield PageJob("sources/index.html", "sources.html",
-                  lambda: {"sources": [dict(views.source_ref(s), cited_by=len(site.cited_by.get(s.id, [])))
-                                       for s in sorted(content.sources.values(), key=lambda s: (str(s.published), s.id), reverse=True)]},
-                  "Sources")
-    for source in sorted(content.sources.values(), key=lambda s: s.id):
-        yield PageJob(f"sources/{source.id}/index.html", "source.html", lambda s=source: {"source": views.source(s)},
-                      source.title, inputs=lambda s=source: views.source_inputs(s))
-    yield PageJob("topics/index.html", "topics.html", lambda: {"topics": _topic_list(site, views)}, "Topics")
-    for topic in sorted(content.topics.values(), key=lambda t: t.id):
-        ids = site.by_topic.get(topic.id, [])
-        yield PageJob(f"topics/{topic.id}/index.html", "topic.html",
-                      lambda t=topic, ids=ids: {"topic": dict(views.topic_ref(t.id), description=t.description),
-                                                "sheets": cards(ids)}, topic.name,
-                      inputs=lambda t=topic, ids=ids: [views.topic_ref(t.id), t.description, *cards(ids)])
-    yield PageJob("entities/index.html", "entities.html", lambda: {"entities": _entity_list(site, views)}, "People and organisations")
-    for entity in sorted(content.entities.values(), key=lambda e: e.id):
-        ids = site.by_entity.get(entity.id, [])
-        yield PageJob(f"entities/{entity.id}/index.html", "entity.html",
-                      lambda e=entity, ids=ids: {"entity": {**views.entity_ref(e.id), "role": e.role,
-                                                            "organization": e.organization, "country": e.country,
-                                                            "aliases": list(e.aliases)},
-                                                 "sheets": cards(ids)}, entity.name,
-                      inputs=lambda e=entity, ids=ids: [repr(e), *cards(ids)])
-    # The timeline is made from the events' views (each names its sheet's card); the figures
-    # page from each sheet's card and figures.
-    yield PageJob("timeline/index.html", "timeline.html", lambda: {"years": _timeline(site, views)}, "Timeline",
-                  inputs=lambda: [e for s in sheets for e in views.sheet(s)["timeline"]])
-    yield PageJob("figures/index.html", "figures.html", lambda: {"figures": _figures(site, views)}, "Figures",
-                  inputs=lambda: [v for s in sorted(sheets, key=lambda s: s.id)
-                                  for v in (views.sheet_card(s.id), *views.sheet(s)["figures"])])
-    yield PageJob("search/index.html", "search.html", lambda: {}, "Search")
-    for slug, page in sorted(content.pages.items()):
+    def by_title():
+        return {"title": "All fact sheets", "sheets": sorted(cards(views.ids("sheets")), key=lambda c: c["title"].lower())}
+
+    yield PageJob("index.html", "home.html", home)
+    yield PageJob("sheets/index.html", "sheets.html", by_title)
+    for sheet_id in sorted(site.links):
+        yield PageJob(f"sheets/{sheet_id}/index.html", "sheet.html", lambda i=sheet_id: _sheet_page(views, config, i))
+    yield PageJob("sources/index.html", "sources.html", lambda: {"title": "Sources", "sources": _source_list(views)})
+    for source_id in sorted(content.sources):
+        yield PageJob(f"sources/{source_id}/index.html", "source.html",
+                      lambda i=source_id: (lambda v: {"title": v["title"], "source": v})(views.source(i)))
+    yield PageJob("topics/index.html", "topics.html", lambda: {"title": "Topics", "topics": _topic_list(views)})
+    for topic_id in sorted(content.topics):
+        yield PageJob(f"topics/{topic_id}/index.html", "topic.html", lambda i=topic_id: _topic_page(views, i))
+    yield PageJob("entities/index.html", "entities.html",
+                  lambda: {"title": "People and organisations", "entities": _entity_list(views)})
+    for entity_id in sorted(content.entities):
+        yield PageJob(f"entities/{entity_id}/index.html", "entity.html", lambda i=entity_id: _entity_page(views, i))
+    yield PageJob("timeline/index.html", "timeline.html", lambda: {"title": "Timeline", "years": _timeline(views)})
+    yield PageJob("figures/index.html", "figures.html", lambda: {"title": "Figures", "figures": _figures(views)})
+    yield PageJob("search/index.html", "search.html", lambda: {"title": "Search"})
+    for slug in sorted(content.pages):
         if slug:
-            yield PageJob(f"{slug}/index.html", "page.html",
-                          lambda p=page: {"page": views.page(p), "edit_url": config.edit_url(_docs_path(config, p.path))},
-                          page.title)
-    yield PageJob("404.html", "404.html", lambda: {}, "Page not found")
+            yield PageJob(f"{slug}/index.html", "page.html", lambda s=slug: _plain_page(views, config, s))
+    yield PageJob("404.html", "404.html", lambda: {"title": "Page not found"})
+
+
+def _sheet_page(views: Views, config: SiteConfig, sheet_id: str) -> dict:
+    sheet = views.sheet(sheet_id)
+    return {"title": sheet["title"], "sheet": sheet, "edit_url": config.edit_url(f"sheets/{sheet_id}.md")}
+
+
+def _plain_page(views: Views, config: SiteConfig, slug: str) -> dict:
+    page = views.page(slug)
+    path = views.site.content.pages[slug].path  # the page's own record, read by views.page
+    return {"title": page["title"], "page": page, "edit_url": config.edit_url(_docs_path(config, path))}
+
+
+def _topic_page(views: Views, topic_id: str) -> dict:
+    topic = views.topic(topic_id)
+    return {"title": topic["name"], "topic": topic,
+            "sheets": [views.sheet_card(i) for i in views.sheets_about("by-topic", topic_id)]}
+
+
+def _entity_page(views: Views, entity_id: str) -> dict:
+    entity = views.entity(entity_id)
+    return {"title": entity["name"], "entity": entity,
+            "sheets": [views.sheet_card(i) for i in views.sheets_about("by-entity", entity_id)]}
 
 
 def _docs_path(config: SiteConfig, shown: str) -> str:
@@ -153,18 +153,24 @@ def _docs_path(config: SiteConfig, shown: str) -> str:
     return (config.root / shown).relative_to(config.docs_dir).as_posix()
 
 
-def _topic_list(site: Site, views: Views) -> list[dict]:
-    return [dict(views.topic_ref(t.id), description=t.description, count=len(site.by_topic.get(t.id, [])))
-            for t in sorted(site.content.topics.values(), key=lambda t: t.name.lower())]
+def _source_list(views: Views) -> list[dict]:
+    refs = [dict(views.source_ref(i), cited_by=len(views.citing(i))) for i in views.ids("sources")]
+    return sorted(refs, key=lambda s: (s["published"], s["id"]), reverse=True)
 
 
-def _entity_list(site: Site, views: Views) -> list[dict]:
-    return [dict(views.entity_ref(e.id), role=e.role, count=len(site.by_entity.get(e.id, [])))
-            for e in sorted(site.content.entities.values(), key=lambda e: (e.kind, e.name.lower()))]
+def _topic_list(views: Views) -> list[dict]:
+    rows = [dict(views.topic(t), count=len(views.sheets_about("by-topic", t))) for t in views.ids("topics")]
+    return sorted(rows, key=lambda t: t["name"].lower())
 
 
-def _timeline(site: Site, views: Views) -> list[dict]:
-    events = [views.sheet(s)["timeline"] for s in site.sheets]
+def _entity_list(views: Views) -> list[dict]:
+    rows = [dict(views.entity_ref(e), role=views.entity(e)["role"], count=len(views.sheets_about("by-entity", e)))
+            for e in views.ids("entities")]
+    return sorted(rows, key=lambda e: (e["kind"], e["name"].lower()))
+
+
+def _timeline(views: Views) -> list[dict]:
+    events = [views.sheet_events(i) for i in views.ids("sheets")]
     flat = sorted((e for group in events for e in group), key=lambda e: (e["date"], e["sheet"]["id"], e["text"]))
     years: dict[int, list] = defaultdict(list)
     for event in flat:
@@ -172,42 +178,23 @@ def _timeline(site: Site, views: Views) -> list[dict]:
     return [{"year": y, "events": years[y]} for y in sorted(years)]
 
 
-def _figures(site: Site, views: Views) -> list[dict]:
+def _figures(views: Views) -> list[dict]:
     """Every figure, newest first by the date of the source that gives it."""
-    rows = [dict(f, sheet=views.sheet_card(s.id)) for s in sorted(site.sheets, key=lambda s: s.id)
-            for f in views.sheet(s)["figures"]]
+    rows = [dict(f, sheet=views.sheet_card(i)) for i in sorted(views.ids("sheets")) for f in views.sheet_figures(i)]
     return sorted(rows, key=lambda f: f["note"]["source"]["published"], reverse=True)
 
 
 class Renderer:
     """Turns page jobs into bytes with one Jinja environment."""
 
-    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, session: Session | None = None):
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, graph: Graph,
+                 env: jinja2.Environment | None = None):
         self.site, self.config, self.markdown = site, config, markdown
-        if session is None or session.environment is None:  # templates and settings are in the session's salt
-            self.env = make_environment(config.theme_dirs)
-            if session is not None:
-                session.environment = self.env
-        else:
-            self.env = session.environment
-        self.views = Views(site, config, markdown, session)
+        self.env = env or make_environment(config.theme_dirs)  # templates and settings are in the build's salt
+        self.views = Views(site, config, markdown, graph)
         # Search is the header's form (a GET to search/), so it is not repeated here.
         self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
                     ("Topics", "topics/"), ("People", "entities/"), ("Sources", "sources/")]
-        self.pages_nav = [(p.title, f"{slug}/") for slug, p in sorted(site.content.pages.items()) if slug]
-        self._nav_json = json.dumps(self.pages_nav, ensure_ascii=False)
-
-    def key(self, job: PageJob, salt: str) -> str:
-        """The page's cache key. What every page shows besides its own values is made
-        from the settings (in the salt), the navigation and the page's path and title."""
-        if job.inputs is not None:  # one line per input: a view's digest, or a value in JSON (one line too)
-            own = [v.digest if isinstance(v, View) else json.dumps(v, sort_keys=True, ensure_ascii=False)
-                   for v in job.inputs()]
-            data = "\n".join([job.template, job.path, job.title, self._nav_json, *own])
-        else:
-            data = json.dumps([job.template, job.path, job.title, self.pages_nav, job.context()],
-                              sort_keys=True, ensure_ascii=False, default=cache_repr)
-        return hashlib.sha256((salt + data).encode("utf-8")).hexdigest()
 
     def render(self, job: PageJob) -> bytes:
         return self.render_context(job, self.context(job))
@@ -220,8 +207,8 @@ class Renderer:
                      "repo_url": self.config.repo_url, "locale": self.config.locale,
                      "base_path": _base_path(self.config.site_url)},
             "extra": self.config.extra,
-            "nav": self.nav, "pages_nav": self.pages_nav,
-            "root": root_for(job.path), "url": url_of(job.path), "title": job.title,
+            "nav": self.nav, "pages_nav": self.views.pages_nav(),
+            "root": root_for(job.path), "url": url_of(job.path),
             "canonical": absolute(self.config, url_of(job.path)),
         }
         base.update(job.context())

@@ -4,11 +4,12 @@ A one-off ``sitegen build`` starts from nothing. A process that builds again
 and again keeps, from one build to the next: each input file's bytes (read
 again only when its size, times or inode change) and parse (with the problems
 it reported), each stored text's normalised form and the quotes located in it,
-the citations found in each body, each sheet's citation check, and each
-sheet's view with its converted Markdown, feed entry and export lines. Every
-entry is looked up by the exact inputs it was made from — a file's bytes,
-records compared by value — so an edited file misses and is parsed again: the
-memo saves time and never changes a byte.
+the citations found in each body, each sheet's citation check, and the
+dependency graph of the last build with the views it made (``memo``: each
+sheet's card and view, feed entry and export lines, each with the digests of
+what it read; see :mod:`sitegen.deps`). Every entry is looked up by the exact
+inputs it was made from — a file's bytes, the digests of records — so an
+edited file misses and is parsed again: the memo saves time and never changes a byte.
 
 Entries are replaced, not added, when their file changes, so memory stays
 bounded by the size of the site. A change of settings, templates or sitegen
@@ -20,6 +21,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING, Any
 
+from .deps import Memo
 from .quotes import SourceText
 
 if TYPE_CHECKING:
@@ -44,10 +46,7 @@ class Session:
         self.citations: dict[tuple, list] = {}         # (file, first body line, body) -> inline citations
         self.resolved: dict[str, tuple] = {}           # sheet id -> (inputs, what checking it gave)
         self.world: tuple = ()                         # what every sheet's check read, at the last build
-        self.cards: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, card view)
-        self.sheets: dict[str, tuple[tuple, Any]] = {}  # sheet id -> (inputs, sheet view)
-        self.exports: dict[str, tuple] = {}           # sheet id -> (its view, its lines of the JSON exports)
-        self.feed: dict[str, tuple] = {}              # sheet id -> (the sheet, its Atom entry)
+        self.memo = Memo()                             # the last build's graph, with the views it made
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
 
@@ -82,10 +81,3 @@ class Session:
         citation checks), keeping the views the pages are being rendered from."""
         self.files, self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}, {}
         self.world = ()
-
-    def keep_sheets(self, ids) -> None:
-        """Forget the views of sheets that are gone (deleted, renamed, made drafts)."""
-        self.cards = {i: v for i, v in self.cards.items() if i in ids}
-        self.sheets = {i: v for i, v in self.sheets.items() if i in ids}
-        self.exports = {i: v for i, v in self.exports.items() if i in ids}
-        self.feed = {i: v for i, v in self.feed.items() if i in ids}

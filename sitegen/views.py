@@ -21,8 +21,8 @@ from .config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from .model import Sheet, Source, human_date
 from .quotes import PARAGRAPH_BREAK
-from .resolve import Note, Passage, Site
-from .session import Session
+from .deps import Graph
+from .resolve import Note, Passage, SheetLinks, Site
 
 SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout": "Readout",
                      "announcement": "Announcement", "report": "Report", "regulation": "Regulation",
@@ -96,52 +96,98 @@ def cache_repr(value) -> str:
 
 
 class Views:
-    """Builds, and memoises, the view of every record of one resolved site."""
+    """The only code that reads the resolved site for templates.
 
-    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, session: Session | None = None):
-        self.site, self.config, self.markdown = site, config, markdown
+    Each accessor records what it reads in the build's dependency graph
+    (:mod:`sitegen.deps`): a record through :meth:`_read`, a view made from
+    records through :meth:`Graph.value`. Whatever a page's context reaches is
+    therefore in the page's recorded dependencies, with nothing written beside it.
+    """
+
+    def __init__(self, site: Site, config: SiteConfig, markdown: MarkdownBodies, graph: Graph):
+        self.site, self.config, self.markdown, self.graph = site, config, markdown, graph
         self.content = site.content
-        self.session = session or Session()
-        self._sheet_cards: dict[str, dict] = {}
-        self._sheets: dict[str, View] = {}
-        self._source_refs: dict[str, View] = {}
-        self._inputs: dict[str, tuple] = {}
+        # A node of a record that is gone (an entry of the last build being checked) has no value.
+        sheet = lambda make: lambda key: make(key) if key in site.links else None  # noqa: E731
+        graph.builders.update({"card": sheet(self._sheet_card), "sheet-view": sheet(self._sheet),
+                               "figures": sheet(self._figures), "events": sheet(self._events),
+                               "source-view": lambda key: self._source(key) if key in self.content.sources else None})
 
-    def _remembered(self, memo: dict, sheet_id: str, inputs: tuple, make):
-        """The session's view for these exact inputs, or a new one (then remembered)."""
-        entry = memo.get(sheet_id)
-        if entry is None or entry[0] != inputs:
-            entry = memo[sheet_id] = (inputs, make())
-        return entry[1]
+    # -- records, read and recorded -------------------------------------------
+    def _read(self, kind: str, key: str) -> None:
+        self.graph.read(kind, key)
 
-    def _card_inputs(self, sheet_id: str) -> tuple:
-        """Everything a sheet card is made from (settings and templates are in the session's salt)."""
-        found = self._inputs.get(sheet_id)
-        if found is None:
-            sheet, links = self.content.sheets[sheet_id], self.site.links[sheet_id]
-            found = self._inputs[sheet_id] = (sheet, links.stale, tuple(self.content.topics.get(t) for t in sheet.topics),
-                                              tuple(n.source.id for n in links.notes))
-        return found
+    def _known(self, kind: str, key: str) -> bool:
+        """Whether a topic or entity exists (recorded either way: adding it changes the answer)."""
+        self._read(kind, key)
+        return key in (self.content.topics if kind == "topic" else self.content.entities)
+
+    def sheet_record(self, sheet_id: str) -> tuple[Sheet, SheetLinks]:
+        """A published sheet with its checked citations."""
+        self._read("sheet", sheet_id)
+        return self.content.sheets[sheet_id], self.site.links[sheet_id]
+
+    def source_record(self, source_id: str) -> Source:
+        self._read("source", source_id)
+        return self.content.sources[source_id]
+
+    def ids(self, listing: str) -> list[str]:
+        """The ids of a listing: 'sheets' (published, newest first), 'sources', 'topics', 'entities'."""
+        self._read("list", listing)
+        if listing == "sheets":
+            return [s.id for s in self.site.sheets]
+        return sorted(getattr(self.content, listing))
+
+    def sheets_about(self, kind: str, key: str) -> list[str]:
+        """Ids of the published sheets of a topic ('by-topic') or an entity ('by-entity')."""
+        self._read(kind, key)
+        return list((self.site.by_topic if kind == "by-topic" else self.site.by_entity).get(key, []))
+
+    def citing(self, source_id: str) -> list[str]:
+        self._read("cited-by", source_id)
+        return [s for s in self.site.cited_by.get(source_id, []) if s in self.site.links]
+
+    def passages(self, source_id: str) -> list[Passage]:
+        self._read("passages", source_id)
+        return self.site.passages.get(source_id, [])
+
+    def pages_nav(self) -> list[tuple[str, str]]:
+        """(title, URL) of every plain page but the home page, for the navigation of every page."""
+        self._read("list", "pages")
+        return [(p.title, f"{slug}/") for slug, p in sorted(self.content.pages.items()) if slug]
 
     # -- small pieces -------------------------------------------------------
     def topic_ref(self, topic_id: str) -> dict:
+        self._read("topic", topic_id)
         topic = self.content.topics[topic_id]
         return View({"id": topic.id, "name": topic.name, "url": f"topics/{topic.id}/"})
 
+    def topic(self, topic_id: str) -> dict:
+        """A topic with its description."""
+        self._read("topic", topic_id)
+        return dict(self.topic_ref(topic_id), description=self.content.topics[topic_id].description)
+
     def entity_ref(self, entity_id: str) -> dict:
+        self._read("entity", entity_id)
         entity = self.content.entities[entity_id]
         return View({"id": entity.id, "name": entity.name, "url": f"entities/{entity.id}/", "kind": entity.kind})
 
-    def source_ref(self, source: Source) -> View:
-        if source.id not in self._source_refs:
-            self._source_refs[source.id] = View({
-                "id": source.id, "title": source.title, "publisher": source.publisher,
-                "published": str(source.published), "published_human": source.published.human(),
-                "url": f"sources/{source.id}/", "link": source.url, "host": link_host(source.url),
-                "kind": SOURCE_KIND_NAMES[source.kind],
-                "rights": source.rights,
-            })
-        return self._source_refs[source.id]
+    def entity(self, entity_id: str) -> dict:
+        """A person or organisation with everything its page shows."""
+        self._read("entity", entity_id)
+        e = self.content.entities[entity_id]
+        return {**self.entity_ref(entity_id), "role": e.role, "organization": e.organization, "country": e.country,
+                "aliases": list(e.aliases)}
+
+    def source_ref(self, source_id: str) -> View:
+        source = self.source_record(source_id)
+        return View({
+            "id": source.id, "title": source.title, "publisher": source.publisher,
+            "published": str(source.published), "published_human": source.published.human(),
+            "url": f"sources/{source.id}/", "link": source.url, "host": link_host(source.url),
+            "kind": SOURCE_KIND_NAMES[source.kind],
+            "rights": source.rights,
+        })
 
     def note_href(self, note: Note) -> str:
         """Where a citation leads: the highlighted passage when the source page shows it."""
@@ -151,47 +197,53 @@ class Views:
         return url
 
     def note_view(self, note: Note) -> dict:
+        source = self.source_ref(note.source.id)  # recorded: the note shows the source's title and rights
         href = self.note_href(note)
         return View({"number": note.number, "quote": note.quote, "href": href, "passage": "#" in href,
-                     "source": self.source_ref(note.source)})
+                     "source": source})
 
     def sheet_card(self, sheet_id: str) -> dict:
         """The short form of a sheet used in listings."""
-        if sheet_id not in self._sheet_cards:
-            self._sheet_cards[sheet_id] = self._remembered(self.session.cards, sheet_id, self._card_inputs(sheet_id),
-                                                           lambda: self._sheet_card(sheet_id))
-        return self._sheet_cards[sheet_id]
+        return self.graph.value("card", sheet_id)
 
     def _sheet_card(self, sheet_id: str) -> View:
-        sheet = self.content.sheets[sheet_id]
-        links = self.site.links[sheet.id]
+        sheet, links = self.sheet_record(sheet_id)
         return View({
             "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
             "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
             "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
             "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
             "stale": links.stale, "draft": sheet.status == "draft",
-            "topics": [self.topic_ref(t) for t in sheet.topics if t in self.content.topics],
+            "topics": [self.topic_ref(t) for t in sheet.topics if self._known("topic", t)],
             "source_count": len({n.source.id for n in links.notes}),
             "fact_count": len(sheet.key_facts) + len(sheet.figures) + len(sheet.timeline),
         })
 
     # -- whole records -----------------------------------------------------
-    def sheet(self, sheet: Sheet) -> dict:
-        if sheet.id not in self._sheets:
-            links = self.site.links[sheet.id]
-            inputs = (self._card_inputs(sheet.id), tuple(links.notes), tuple(links.related),
-                      tuple(self._card_inputs(r) for r in links.related),
-                      tuple(self.content.entities.get(e) for e in sheet.entities))
-            self._sheets[sheet.id] = self._remembered(self.session.sheets, sheet.id, inputs, lambda: self._sheet(sheet))
-        return self._sheets[sheet.id]
+    def sheet(self, sheet_id: str) -> dict:
+        return self.graph.value("sheet-view", sheet_id)
 
-    def _sheet(self, sheet: Sheet) -> dict:
-        links = self.site.links[sheet.id]
+    def sheet_figures(self, sheet_id: str) -> list[View]:
+        """A sheet's figures with their notes (the home and figures pages show them, not the whole sheet)."""
+        return self.graph.value("figures", sheet_id)
 
-        def cited(item) -> dict:
-            return self.note_view(links.note(item.cite.source, item.cite.quote))
+    def sheet_events(self, sheet_id: str) -> list[View]:
+        """A sheet's timeline events, by date, each with its note and the sheet's card."""
+        return self.graph.value("events", sheet_id)
 
+    def _cited(self, links: SheetLinks, item) -> View:
+        return self.note_view(links.note(item.cite.source, item.cite.quote))
+
+    def _figures(self, sheet_id: str) -> list[View]:
+        sheet, links = self.sheet_record(sheet_id)
+        return [View({"label": f.label, "value": f.value, "note": self._cited(links, f)}) for f in sheet.figures]
+
+    def _events(self, sheet_id: str) -> list[View]:
+        sheet, links = self.sheet_record(sheet_id)
+        return [self.event(sheet, e, self._cited(links, e)) for e in sorted(sheet.timeline, key=lambda e: e.date)]
+
+    def _sheet(self, sheet_id: str) -> View:
+        sheet, links = self.sheet_record(sheet_id)
         table = {key: (note.number, self.note_href(note), note.source.title, note.quote)
                  for key, note in links.note_index.items()}
 
@@ -199,15 +251,15 @@ class Views:
         sources = sorted({n.source.id: n.source for n in links.notes}.values(), key=lambda s: (str(s.published), s.id))
         view = dict(self.sheet_card(sheet.id))
         view.update({
-            "entities": [self.entity_ref(e) for e in sheet.entities if e in self.content.entities],
+            "entities": [self.entity_ref(e) for e in sheet.entities if self._known("entity", e)],
             "countries": list(sheet.countries),
-            "key_facts": [View({"text": f.text, "note": cited(f)}) for f in sheet.key_facts],
-            "figures": [View({"label": f.label, "value": f.value, "note": cited(f)}) for f in sheet.figures],
-            "timeline": [self.event(sheet, e, cited(e)) for e in sorted(sheet.timeline, key=lambda e: e.date)],
+            "key_facts": [View({"text": f.text, "note": self._cited(links, f)}) for f in sheet.key_facts],
+            "figures": self.sheet_figures(sheet_id),
+            "timeline": self.sheet_events(sheet_id),
             "body_html": self.markdown.body(sheet.body, table, source_path=f"sheets/{sheet.id}.md",
                                             page_url=f"sheets/{sheet.id}/"),
             "notes": notes,
-            "sources": [self.source_ref(s) for s in sources],
+            "sources": [self.source_ref(s.id) for s in sources],
             "related": [self.sheet_card(r) for r in links.related],
             "absolute_url": absolute(self.config, f"sheets/{sheet.id}/"),
         })
@@ -215,8 +267,10 @@ class Views:
         view["jsonld"] = json_for_script(self._jsonld(sheet, view, sources))
         return View(view)
 
-    def page(self, page) -> dict:
+    def page(self, slug: str) -> dict:
         """A plain page (or the home page's text); links to .md files become page links."""
+        self._read("page", slug)
+        page = self.content.pages.get(slug)
         if page is None:
             return {"title": "", "summary": "", "slug": "", "body_html": Markup("")}
         source_path = page_source_path(page)
@@ -266,16 +320,13 @@ class Views:
             work["url"] = source.url
         return work
 
-    def source_inputs(self, source: Source) -> list:
-        """What :meth:`source` makes a source page from (its cache key). The stored text is
-        there through its sha256: the loader refuses a text that does not match it."""
-        return [self.source_ref(source), source.language, str(source.retrieved), source.sha256, source.text is not None,
-                [(p.start, p.end, p.anchor, p.quote) for p in self.site.passages.get(source.id, [])],
-                *(self.sheet_card(s) for s in self.site.cited_by.get(source.id, []) if s in self.site.links)]
+    def source(self, source_id: str) -> dict:
+        return self.graph.value("source-view", source_id)
 
-    def source(self, source: Source) -> dict:
-        view = dict(self.source_ref(source))
-        passages = self.site.passages.get(source.id, [])
+    def _source(self, source_id: str) -> View:
+        source = self.source_record(source_id)
+        view = dict(self.source_ref(source_id))
+        passages = self.passages(source_id)
         view.update({
             "language": source.language, "retrieved": source.retrieved.isoformat() if source.retrieved else "",
             "sha256": source.sha256, "has_text": source.text is not None,
@@ -283,10 +334,9 @@ class Views:
             "text_html": Markup(self.source_text_html(source, passages)),
             "passages": len(passages),
             "anchors": [p.anchor for p in passages] if source.rights != "metadata-only" else [],
-            "cited_by": [self.sheet_card(s) for s in self.site.cited_by.get(source.id, [])
-                         if s in self.site.links],
+            "cited_by": [self.sheet_card(s) for s in self.citing(source_id)],
         })
-        return view
+        return View(view)
 
     def source_text_html(self, source: Source, passages: list[Passage]) -> str:
         """The stored text as far as `rights` allows, cited passages marked and anchored."""

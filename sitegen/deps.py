@@ -1,0 +1,161 @@
+"""The dependency graph: what each page and view read, recorded while it was made.
+
+A *node* is a name, ``"kind:id"``. Leaf nodes are the resolved site's records
+(a sheet with its checked citations, a source, a topic, a list of ids); their
+digests are computed from the site. Derived nodes are what the view layer
+makes from them (a sheet's card, a sheet's view, a page); while one is made,
+every node it reads is recorded with that node's digest, as Lektor's
+``track_record_dependency`` and Sphinx's ``note_dependency`` do.
+
+One freshness rule for everything: an entry is current when every digest it
+recorded is still the digest of its node. A derived node's own digest is that
+of its value, so an edit that leaves a sheet's card as it was (a word of its
+body) stops there, and the listings that show the card stay current.
+
+The same :class:`Memo` lives in a long-lived process (``sitegen serve``, where
+entries keep their values) and on disk in the build manifest (digests only),
+so a new process knows which pages are current without making their views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+Deps = dict[str, str]  # node -> its digest when it was read
+
+
+def node(kind: str, key: str) -> str:
+    return f"{kind}:{key}"
+
+
+def kind_of(name: str) -> str:
+    return name.split(":", 1)[0]
+
+
+def digest_of(value: Any) -> str:
+    """A short, stable digest of a JSON-able value (128 bits); views inside it count by their own digests."""
+    data = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False, default=_part)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
+
+
+def _part(value: Any) -> str:
+    own = getattr(value, "digest", None)
+    return "view:" + own if isinstance(own, str) else str(value)
+
+
+class Entry:
+    """What making a node read (``deps``), the digest of what it made, and the value itself
+    when this process made or kept it (``None`` for an entry read from disk)."""
+
+    __slots__ = ("deps", "digest", "value")
+
+    def __init__(self, deps: Deps, digest: str, value: Any = None):
+        self.deps, self.digest, self.value = deps, digest, value
+
+
+class Memo:
+    """Entries by node name; a build replaces the entries it checks, and keeps no others."""
+
+    def __init__(self, entries: dict[str, Entry] | None = None):
+        self.entries: dict[str, Entry] = entries or {}
+
+    def to_json(self) -> dict:
+        return {name: [e.digest, e.deps] for name, e in sorted(self.entries.items())}
+
+    @classmethod
+    def from_json(cls, data: object) -> "Memo":
+        """Entries as saved by :meth:`to_json`; anything malformed is left out (a cache costs time, never truth)."""
+        entries: dict[str, Entry] = {}
+        if isinstance(data, dict):
+            for name, item in data.items():
+                if (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                        and isinstance(item[1], dict) and all(isinstance(v, str) for v in item[1].values())):
+                    entries[name] = Entry(item[1], item[0])
+        return cls(entries)
+
+
+class Graph:
+    """One build's view of the graph: current digests of leaves, the memo of derived nodes,
+    and the stack of nodes being made, to which every read is recorded."""
+
+    def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None):
+        self._leaf = leaf                      # (kind, key) -> digest, for leaf kinds
+        self.previous = memo or Memo()         # entries of the last build (or of this session)
+        self.memo = Memo()                     # entries checked or made by this build
+        self.builders: dict[str, Callable[[str], Any]] = {}  # derived kind -> key -> value
+        self._current: dict[str, str] = {}     # node -> digest, once known in this build
+        self._frames: list[Deps] = []
+
+    # -- reading ---------------------------------------------------------------
+    def read(self, kind: str, key: str) -> None:
+        """Record, in the node being made, that it read this leaf."""
+        if self._frames:
+            name = node(kind, key)
+            self._frames[-1][name] = self.digest(name)
+
+    def value(self, kind: str, key: str) -> Any:
+        """A derived node's value: kept if current, else made (recording what it reads).
+        Either way the reader records the node, with the digest of its value."""
+        name = node(kind, key)
+        entry = self._checked(name)
+        if entry is None or entry.value is None:
+            entry = self._make(name, kind, key)
+        if self._frames:
+            self._frames[-1][name] = entry.digest
+        return entry.value
+
+    @contextmanager
+    def recording(self) -> Iterator[Deps]:
+        """Collect every read inside the block (for a page, made outside of any node)."""
+        deps: Deps = {}
+        self._frames.append(deps)
+        try:
+            yield deps
+        finally:
+            self._frames.pop()
+
+    # -- checking --------------------------------------------------------------
+    def digest(self, name: str) -> str:
+        """The node's digest in this build."""
+        found = self._current.get(name)
+        if found is None:
+            kind, key = name.split(":", 1)
+            if kind in self.builders:
+                entry = self._checked(name) or self._make(name, kind, key)
+                found = entry.digest
+            else:
+                found = self._leaf(kind, key)
+            self._current[name] = found
+        return found
+
+    def current(self, deps: Deps) -> bool:
+        """Whether everything recorded in ``deps`` still has the digest it had."""
+        return all(self.digest(name) == seen for name, seen in deps.items())
+
+    def _checked(self, name: str) -> Entry | None:
+        """The entry of this build, or the previous one if it is still current (then carried over)."""
+        entry = self.memo.entries.get(name)
+        if entry is not None:
+            return entry
+        entry = self.previous.entries.get(name)
+        if entry is not None and self.current(entry.deps):
+            self.memo.entries[name] = entry
+            self._current[name] = entry.digest
+            return entry
+        return None
+
+    def _make(self, name: str, kind: str, key: str) -> Entry:
+        with self.recording() as deps:
+            value = self.builders[kind](key)
+        entry = self.memo.entries[name] = Entry(deps, value_digest(value), value)
+        self._current[name] = entry.digest
+        return entry
+
+
+def value_digest(value: Any) -> str:
+    """The digest of a view's value: a View has its own; anything else is JSON."""
+    own = getattr(value, "digest", None)
+    return own if isinstance(own, str) else digest_of(value)

@@ -1,0 +1,119 @@
+"""The dependency graph: pages are current exactly while what they read is unchanged.
+
+The graph is only as good as what the view layer records. These tests check
+the freshness rule itself, that the graph carries over to a new process, and
+that every kind of record a page reads must be recorded: with one kind's
+reads dropped, a cache-equals-cold check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import TODAY, TinySite, snapshot
+from sitegen import views
+from sitegen.build import build
+from sitegen.deps import Graph, Memo
+from sitegen.session import Session
+from sitegen.site_digests import LEAF_KINDS
+from test_cache import CHANGES, edit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def graph_of(leaves: dict[str, str], previous: Memo | None = None) -> Graph:
+    graph = Graph(lambda kind, key: leaves[f"{kind}:{key}"], previous)
+    graph.builders["upper"] = lambda key: (graph.read("word", key), leaves[f"word:{key}"].upper())[1]
+    return graph
+
+
+def test_an_entry_is_current_while_every_digest_it_read_is_unchanged():
+    first = graph_of({"word:a": "x", "word:b": "y"})
+    with first.recording() as deps:
+        first.read("word", "a")
+        first.value("upper", "b")
+    assert set(deps) == {"word:a", "upper:b"}
+    assert graph_of({"word:a": "x", "word:b": "y"}, first.memo).current(deps)
+    assert not graph_of({"word:a": "z", "word:b": "y"}, first.memo).current(deps)
+    assert not graph_of({"word:a": "x", "word:b": "w"}, first.memo).current(deps)
+
+
+def test_a_derived_value_that_comes_out_the_same_stops_the_change():
+    """Early cut-off: a sheet body edit does not change its card, so listings stay current."""
+    first = graph_of({"word:a": "Same"})
+    first.builders["upper"] = lambda key: (first.read("word", key), "SAME")[1]
+    with first.recording() as deps:
+        first.value("upper", "a")
+    second = graph_of({"word:a": "same"}, first.memo)
+    second.builders["upper"] = lambda key: (second.read("word", key), "SAME")[1]
+    assert second.current(deps)          # the value was made again, and came out equal
+
+
+def test_the_graph_survives_a_round_trip_through_json_and_drops_what_is_malformed():
+    graph = graph_of({"word:a": "x"})
+    with graph.recording():
+        graph.value("upper", "a")
+    saved = graph.memo.to_json()
+    assert Memo.from_json(saved).to_json() == saved
+    assert Memo.from_json({"upper:a": ["d", {"word:a": 3}], "x": "y"}).entries == {}
+    assert Memo.from_json("not a graph").entries == {}
+
+
+def run_build(site: TinySite) -> str:
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1717200000", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "-f", str(site.root / "mkdocs.yml")],
+                            capture_output=True, text=True, env=env, cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    return result.stderr + result.stdout
+
+
+def test_a_new_process_renders_only_the_pages_that_read_the_edited_sheet(small_site: TinySite):
+    run_build(small_site)
+    edit(small_site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    said = run_build(small_site)
+    assert "(1 rendered," in said, said       # the sheet's own page; its card, and so every listing, is unchanged
+    edit(small_site, "content/sheets/bridge-repairs.md", "title: ", "title: Now: ")
+    said = run_build(small_site)
+    rendered = int(said.split("(", 1)[1].split(" rendered")[0])
+    assert 1 < rendered < 20, said            # the card changed: its listings and related sheets, not the sources
+
+
+# For each kind of record a page reads, a change that only that kind's recorded read carries.
+CARRIED_BY = {
+    "sheet": "sheet metadata",
+    "source": "source metadata",
+    "topic": "vocabulary",
+    "page": "plain page",
+    "list": "page title",   # every page's navigation lists the plain pages by title
+}
+CHANGES = {**CHANGES, "page title": lambda s: edit(s, "content/about.md", "title: About this site", "title: About us")}
+
+
+@pytest.mark.parametrize("kind", sorted(CARRIED_BY))
+def test_a_page_that_does_not_record_one_kind_of_read_is_served_stale(small_site: TinySite, monkeypatch, kind):
+    """Drop the recording of one kind of read, and the cache-equals-cold check fails for a change
+    of that kind: the recorded dependencies are what keeps incremental builds right."""
+    recorded = views.Views._read
+    monkeypatch.setattr(views.Views, "_read", lambda self, k, key: None if k == kind else recorded(self, k, key))
+    session = Session(update_in_place=True)
+    build(small_site.config(), today=TODAY, session=session)
+    CHANGES[CARRIED_BY[kind]](small_site)
+    build(small_site.config(), today=TODAY, session=session)
+    build(small_site.config(site_dir=small_site.root / "cold"), today=TODAY, use_cache=False)
+    incremental, cold = snapshot(small_site.site_dir), snapshot(small_site.root / "cold")
+    assert incremental != cold, f"without recording '{kind}' reads the site should have gone stale"
+    monkeypatch.setattr(views.Views, "_read", recorded)
+    build(small_site.config(), today=TODAY, session=Session(update_in_place=True))
+    assert snapshot(small_site.site_dir) == cold  # with every read recorded, the same change is right
+
+
+def test_every_leaf_kind_the_views_read_has_a_digest():
+    source = Path(views.__file__).read_text(encoding="utf-8")
+    read = {part.split('"')[1] for part in source.split("self._read(")[1:] if part.startswith('"')}
+    read |= {"sheet", "source"}  # through sheet_record / source_record
+    assert read <= set(LEAF_KINDS), read - set(LEAF_KINDS)
