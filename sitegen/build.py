@@ -24,9 +24,10 @@ from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
 from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
-from .deps import Entry, Graph, Memo, node
+from .deps import Entry, Graph, Memo, node, persisted_values
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
 from .site_digests import leaf_digests
+from .values import ValueStore
 from .resolve import Site, resolve
 from .session import Session
 
@@ -102,7 +103,7 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
     if session.markdown is None:
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
     previous = session.memo if session.memo.entries else cache.graph if cache else Memo()
-    graph = Graph(leaf_digests(site), previous)
+    graph = Graph(leaf_digests(site), previous, ValueStore(config.cache_dir) if cache else None)
     renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), graph, session.environment)
     session.environment = renderer.env
     plan = Plan(renderer, graph, [], {}, [], {})
@@ -360,6 +361,8 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
     if cache and _walk_inputs(config.docs_dir) == inputs.stats:
         cache.save(fingerprint, plan.graph.memo, outputs(plan),
                    [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files)
+        plan.graph.store.keep(*persisted_values(plan.graph.memo))
+        plan.graph.store.close()
         clock.lap("cache")
     session.memo = plan.graph.memo  # the next build of this session starts from what this one checked
     return BuildResult(site, warnings, pages=len(plan.paths), files=len(outputs(plan)) + len(files),

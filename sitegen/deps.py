@@ -25,6 +25,9 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 Deps = dict[str, str]  # node -> its digest when it was read
+# Derived kinds whose values a new process fetches by digest (values.py) instead of making
+# them again: a sheet's lines of the JSON exports, which would otherwise need every sheet's view.
+PERSISTED = frozenset({"export"})
 
 
 def node(kind: str, key: str) -> str:
@@ -63,26 +66,52 @@ class Memo:
         self.entries: dict[str, Entry] = entries or {}
 
     def to_json(self) -> dict:
-        return {name: [e.digest, e.deps] for name, e in sorted(self.entries.items())}
+        """Compact: each node's name and digest once, each entry as the indexes of what it read.
+
+        Every digest an entry of one build recorded is its node's digest in that build
+        (entries are checked or made against it), so one digest per node says it all;
+        an entry that disagrees (it cannot) is left out rather than saved wrong."""
+        index: dict[str, int] = {}
+        names: list[str] = []
+        digests: list[str] = []
+
+        def at(name: str, digest: str) -> int | None:
+            found = index.get(name)
+            if found is None:
+                found = index[name] = len(names)
+                names.append(name)
+                digests.append(digest)
+            return found if digests[found] == digest else None
+
+        entries = []
+        for name, entry in sorted(self.entries.items()):
+            deps = [at(dep, seen) for dep, seen in entry.deps.items()]
+            own = at(name, entry.digest)
+            if own is not None and None not in deps:
+                entries.append([own, deps])
+        return {"names": names, "digests": digests, "entries": entries}
 
     @classmethod
     def from_json(cls, data: object) -> "Memo":
-        """Entries as saved by :meth:`to_json`; anything malformed is left out (a cache costs time, never truth)."""
-        entries: dict[str, Entry] = {}
-        if isinstance(data, dict):
-            for name, item in data.items():
-                if (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
-                        and isinstance(item[1], dict) and all(isinstance(v, str) for v in item[1].values())):
-                    entries[name] = Entry(item[1], item[0])
-        return cls(entries)
+        """Entries as saved by :meth:`to_json`; anything malformed makes an empty memo (a cache costs
+        time, never truth)."""
+        try:
+            names, digests = data["names"], data["digests"]
+            if not (len(names) == len(digests) and all(isinstance(x, str) for x in (*names, *digests))):
+                return cls()
+            return cls({names[own]: Entry({names[i]: digests[i] for i in deps}, digests[own])
+                        for own, deps in data["entries"]})
+        except (TypeError, KeyError, IndexError, ValueError):
+            return cls()
 
 
 class Graph:
     """One build's view of the graph: current digests of leaves, the memo of derived nodes,
     and the stack of nodes being made, to which every read is recorded."""
 
-    def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None):
+    def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None, store=None):
         self._leaf = leaf                      # (kind, key) -> digest, for leaf kinds
+        self.store = store                     # values.ValueStore of the PERSISTED kinds, or None
         self.previous = memo or Memo()         # entries of the last build (or of this session)
         self.memo = Memo()                     # entries checked or made by this build
         self.builders: dict[str, Callable[[str], Any]] = {}  # derived kind -> key -> value
@@ -101,6 +130,8 @@ class Graph:
         Either way the reader records the node, with the digest of its value."""
         name = node(kind, key)
         entry = self._checked(name)
+        if entry is not None and entry.value is None and kind in PERSISTED and self.store is not None:
+            entry.value = self.store.get(entry.digest, kind)
         if entry is None or entry.value is None:
             entry = self._make(name, kind, key)
         if self._frames:
@@ -153,6 +184,18 @@ class Graph:
         entry = self.memo.entries[name] = Entry(deps, value_digest(value), value)
         self._current[name] = entry.digest
         return entry
+
+
+def persisted_values(memo: Memo) -> tuple[set[str], dict[str, tuple[str, Any]]]:
+    """(the digests of the memo's PERSISTED entries, those of them with a value at hand) for ValueStore.keep."""
+    wanted, new = set(), {}
+    for name, entry in memo.entries.items():
+        kind = kind_of(name)
+        if kind in PERSISTED:
+            wanted.add(entry.digest)
+            if entry.value is not None:
+                new[entry.digest] = (kind, entry.value)
+    return wanted, new
 
 
 def value_digest(value: Any) -> str:
