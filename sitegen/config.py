@@ -89,7 +89,7 @@ class SiteConfig:
     allow_assets: tuple[str, ...] = option((), list, "glob patterns of script-capable files content/ may publish")
     cname: str = option("", str, "custom domain written to CNAME on deploy: one host name, e.g. facts.example.org",
                         _one_host_name)
-    cache_dir: Path = option(Path(".sitegen-cache"), str, "the render cache folder (absolute after loading)")
+    cache_dir: Path = option(Path(".sitegen-cache"), str, "folder where builds remember their pages")  # absolute after loading
 
     def shown(self, path: Path) -> str:
         """A path as an editor knows it: relative to the project when inside it."""
@@ -116,11 +116,30 @@ class SiteConfig:
         return dataclasses.replace(self, **changes)
 
 
-OPTIONS: tuple[Option, ...] = tuple(
-    Option(f.name, f.metadata[_OPTION], _as_written(f.default), f.metadata["help"], f.metadata["check"])
-    for f in dataclasses.fields(SiteConfig) if _OPTION in f.metadata)
+def options_of(config_class: type) -> tuple[Option, ...]:
+    """The plugin options a configuration class declares: its fields made by option(), in order."""
+    return tuple(Option(f.name, f.metadata[_OPTION], _as_written(f.default), f.metadata["help"], f.metadata["check"])
+                 for f in dataclasses.fields(config_class) if _OPTION in f.metadata)
+
+
+def options_yaml(options: tuple[Option, ...] | None = None) -> str:
+    """The ``plugins: - sitegen:`` block with every option at its default, as the README shows it."""
+    written = [(f"{o.name}: {_yaml_value(o.default)}", o.help) for o in options or OPTIONS]
+    width = max(len(text) for text, _ in written) + 2
+    lines = ["plugins:", "  - sitegen:", *(f"      {text.ljust(width)}# {help}" for text, help in written)]
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return f'"{value}"' if value == "" else str(value)
+
+
+OPTIONS: tuple[Option, ...] = options_of(SiteConfig)
 PLUGIN_OPTIONS: dict[str, type] = {o.name: o.type for o in OPTIONS}  # name -> the type mkdocs.yml holds
-_BY_NAME = {o.name: o for o in OPTIONS}
 
 
 _STRING_KEYS = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "edit_uri")
@@ -273,7 +292,9 @@ def _extensions(data, fail) -> tuple[tuple[str, dict], ...]:
     return tuple(result)
 
 
-def _plugin_options(data, fail) -> dict[str, Any]:
+def _plugin_options(data, fail, declared: tuple[Option, ...] = ()) -> dict[str, Any]:
+    """The values of the sitegen plugin's block, checked against the declared options (OPTIONS)."""
+    known = {o.name: o for o in declared or OPTIONS}
     plugins = data.get("plugins")
     if plugins is None:
         return {}
@@ -297,10 +318,10 @@ def _plugin_options(data, fail) -> dict[str, Any]:
     result = {}
     for key, value in options.items():
         line_col = options.mark(key, of_value=False)
-        if key not in PLUGIN_OPTIONS:
+        if key not in known:
             fail(line_col, f"unknown sitegen option '{key}'",
-                 did_you_mean(str(key), PLUGIN_OPTIONS) or f"known options: {', '.join(sorted(PLUGIN_OPTIONS))}")
-        expected = _BY_NAME[key]
+                 did_you_mean(str(key), known) or f"known options: {', '.join(sorted(known))}")
+        expected = known[key]
         if expected.type is list and isinstance(value, list):
             result[key] = _patterns(key, value, fail)
             continue

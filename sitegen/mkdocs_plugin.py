@@ -31,21 +31,26 @@ from .errors import SitegenError
 
 log = get_plugin_logger(__name__)
 
-def _config_option(option: Option) -> c.BaseConfigOption:
+
+def _config_option(option: Option) -> base.BaseConfigOption:
     """MkDocs' check of one option: only that it has the type mkdocs.yml should hold."""
     if option.type is list:
         return c.ListOfItems(c.Type(str), default=list(option.default))
     return c.Type(option.type, default=option.default)
 
 
-# The plugin's options: exactly sitegen's own (config.OPTIONS, made from SiteConfig's fields),
-# with their defaults. MkDocs only checks that they are known and of the right type; sitegen
-# reads them again from the same mkdocs.yml, with line numbers in its messages.
-SitegenOptions = type("SitegenOptions", (base.Config,), {
-    "__doc__": "The sitegen plugin's options, generated from SiteConfig's field metadata.",
-    "__module__": __name__,
-    **{o.name: _config_option(o) for o in OPTIONS},
-})
+def options_class(options: tuple[Option, ...]) -> type[base.Config]:
+    """A MkDocs config class with one entry per option, of its type and with its default."""
+    return type("SitegenOptions", (base.Config,), {
+        "__doc__": "The sitegen plugin's options, generated from SiteConfig's field metadata.",
+        "__module__": __name__,
+        **{o.name: _config_option(o) for o in options},
+    })
+
+
+# Exactly sitegen's own options (config.OPTIONS). MkDocs only checks that they are known and
+# of the right type; sitegen reads them again from the same mkdocs.yml, with line numbers.
+SitegenOptions = options_class(OPTIONS)
 
 
 class SitegenPlugin(BasePlugin[SitegenOptions]):
