@@ -11,6 +11,7 @@ import json
 import re
 from xml.sax.saxutils import escape, quoteattr
 
+from . import routes
 from .config import SiteConfig
 from .views import Views, absolute
 
@@ -25,7 +26,7 @@ def _xml_text(text: str) -> str:
 
 def atom_feed(views: Views, config: SiteConfig) -> bytes:
     sheets = views.site.sheets
-    site_id = absolute(config, "") or "urn:sitegen:site"
+    site_id = absolute(config, routes.HOME) or "urn:sitegen:site"
     updated = max((s.as_of for s in sheets), default=None)
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.locale)}>',
@@ -33,9 +34,9 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
              f"  <id>{_xml_text(site_id)}</id>"]
     if config.site_description:
         lines.append(f"  <subtitle>{_xml_text(config.site_description)}</subtitle>")
-    if absolute(config, ""):
-        lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, ""))}/>')
-        lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, "feed.xml"))}/>')
+    if absolute(config, routes.HOME):
+        lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, routes.HOME))}/>')
+        lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, routes.FEED))}/>')
     if updated:
         lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
@@ -50,7 +51,7 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
 
 
 def _feed_entry(sheet, config: SiteConfig) -> str:
-    url = absolute(config, f"sheets/{sheet.id}/")
+    url = absolute(config, routes.sheet(sheet.id))
     lines = ["  <entry>",
              f"    <title>{_xml_text(sheet.title)}</title>",
              f"    <id>{_xml_text(url or 'urn:sitegen:sheet:' + sheet.id)}</id>"]
@@ -77,7 +78,7 @@ def sitemap(urls: list[str], config: SiteConfig) -> bytes | None:
 def robots(config: SiteConfig) -> bytes:
     text = "User-agent: *\nAllow: /\n"
     if config.site_url:
-        text += f"Sitemap: {absolute(config, 'sitemap.xml')}\n"
+        text += f"Sitemap: {absolute(config, routes.SITEMAP)}\n"
     return text.encode("utf-8")
 
 
@@ -135,4 +136,4 @@ def data_exports(views: Views) -> dict[str, bytes]:
             entry = memo[sheet.id] = (view, *_sheet_records(view))
         sheets.append(entry[1])
         facts.extend(entry[2])
-    return {"data/sheets.json": _dump("sheets", sheets), "data/facts.json": _dump("facts", facts)}
+    return {routes.SHEETS_JSON: _dump("sheets", sheets), routes.FACTS_JSON: _dump("facts", facts)}
