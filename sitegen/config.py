@@ -14,10 +14,10 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
-from .errors import ConfigError, ContentError, Diagnostic, did_you_mean
+from .errors import ConfigError, ContentError, Diagnostic, did_you_mean, shown_path, utf8_problem
 from . import hostname, themes, yamlload
 
 DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
@@ -26,6 +26,36 @@ DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
     ("toc", {}),
     ("sane_lists", {}),
 )
+
+
+_OPTION = "sitegen option"  # field metadata key: the type the option has in mkdocs.yml
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of the sitegen plugin, as mkdocs.yml writes it (a list for a tuple, a string for a path)."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    check: Callable[[Any], tuple[str, str] | None] | None = None  # (message, hint) when a value of the type is refused
+
+
+def option(default: Any, kind: type, help: str, check: Callable | None = None) -> Any:
+    """A SiteConfig field that is also an option of ``plugins: - sitegen:`` (type as written in YAML)."""
+    return field(default=default, metadata={_OPTION: kind, "help": help, "check": check})
+
+
+def _one_host_name(value: str) -> tuple[str, str] | None:
+    if value and hostname.problem(value):
+        return (f"sitegen option 'cname' must be one host name: '{value}' {hostname.problem(value)}",
+                "deploy writes it to the CNAME file GitHub Pages reads; write for example: cname: facts.example.org")
+    return None
+
+
+def _as_written(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else os.fspath(value) if isinstance(value, Path) else value
 
 
 @dataclass(frozen=True)
@@ -49,23 +79,21 @@ class SiteConfig:
     locale: str = "en"              # theme.locale: the html lang attribute
     markdown_extensions: tuple[tuple[str, dict], ...] = DEFAULT_EXTENSIONS  # Python-Markdown extensions with their options
     extra: dict = field(default_factory=dict)  # free values passed to templates as `extra`
-    # sitegen's own options (plugins: - sitegen: {...})
-    drafts: bool = False            # include sheets with status: draft
-    strict: bool = False            # treat warnings as errors
-    search: bool = True             # build the Pagefind search index
-    max_file_size: int = 2_000_000  # bytes; larger content files are refused
-    max_asset_size: int = 50_000_000  # bytes; larger other files of docs_dir (images, PDFs) are refused
-    allow_assets: tuple[str, ...] = ()  # glob patterns of the script-capable files (.html, .js, .svg...) docs_dir may publish
-    cname: str = ""                 # custom domain written to CNAME on deploy
-    cache_dir: Path = Path(".sitegen-cache")  # on-disk render cache (absolute after loading)
+    # sitegen's own options (plugins: - sitegen: {...}): each field made by option() is one,
+    # and the plugin's config_scheme, the checks below and the README's list derive from them.
+    drafts: bool = option(False, bool, "include status: draft sheets")
+    strict: bool = option(False, bool, "warnings are errors")
+    search: bool = option(True, bool, "build the Pagefind index")
+    max_file_size: int = option(2_000_000, int, "bytes; larger content files are refused")
+    max_asset_size: int = option(50_000_000, int, "bytes; larger other files (images, PDFs) are refused")
+    allow_assets: tuple[str, ...] = option((), list, "glob patterns of script-capable files content/ may publish")
+    cname: str = option("", str, "custom domain written to CNAME on deploy: one host name, e.g. facts.example.org",
+                        _one_host_name)
+    cache_dir: Path = option(Path(".sitegen-cache"), str, "folder where builds remember their pages")  # absolute after loading
 
     def shown(self, path: Path) -> str:
         """A path as an editor knows it: relative to the project when inside it."""
-        text, root = os.fspath(path), os.fspath(self.root)
-        if text == root:
-            return "."
-        prefix = root if root.endswith("/") else root + "/"
-        return text[len(prefix):] if text.startswith(prefix) else text
+        return shown_path(path, self.root)
 
     @property
     def theme_dirs(self) -> tuple[Path, ...]:
@@ -88,16 +116,31 @@ class SiteConfig:
         return dataclasses.replace(self, **changes)
 
 
-PLUGIN_OPTIONS: dict[str, type] = {
-    "drafts": bool,
-    "strict": bool,
-    "search": bool,
-    "max_file_size": int,
-    "max_asset_size": int,
-    "allow_assets": list,
-    "cname": str,
-    "cache_dir": str,
-}
+def options_of(config_class: type) -> tuple[Option, ...]:
+    """The plugin options a configuration class declares: its fields made by option(), in order."""
+    return tuple(Option(f.name, f.metadata[_OPTION], _as_written(f.default), f.metadata["help"], f.metadata["check"])
+                 for f in dataclasses.fields(config_class) if _OPTION in f.metadata)
+
+
+def options_yaml(options: tuple[Option, ...] | None = None) -> str:
+    """The ``plugins: - sitegen:`` block with every option at its default, as the README shows it."""
+    written = [(f"{o.name}: {_yaml_value(o.default)}", o.help) for o in options or OPTIONS]
+    width = max(len(text) for text, _ in written) + 2
+    lines = ["plugins:", "  - sitegen:", *(f"      {text.ljust(width)}# {help}" for text, help in written)]
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return f'"{value}"' if value == "" else str(value)
+
+
+OPTIONS: tuple[Option, ...] = options_of(SiteConfig)
+PLUGIN_OPTIONS: dict[str, type] = {o.name: o.type for o in OPTIONS}  # name -> the type mkdocs.yml holds
+
 
 _STRING_KEYS = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "edit_uri")
 
@@ -106,16 +149,9 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
     """Read and check ``mkdocs.yml``; any problem is a ConfigError (exit code 2)."""
     path = Path(config_path).absolute()
     shown = path.name
+    text = _read(path, str(config_path))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(Diagnostic(str(config_path), 1, 1, "configuration file not found",
-                                     hint="run sitegen in the folder that holds mkdocs.yml, pass --config-file, "
-                                          "or start a new site here with: sitegen new site .")) from None
-    except UnicodeDecodeError:
-        raise ConfigError(Diagnostic(shown, 1, 1, "configuration file is not valid UTF-8")) from None
-    try:
-        data = yamlload.load(text.replace("\r\n", "\n"), shown, env=True)
+        data = yamlload.load(text, shown, env=True)
     except ContentError as exc:
         raise ConfigError(exc.diagnostics[0]) from None
     if not isinstance(data, yamlload.YMap):
@@ -162,8 +198,25 @@ def load_config(config_path: Path | str = "mkdocs.yml") -> SiteConfig:
             fail(data.mark("extra"), "'extra' must be a mapping")
         values["extra"] = _plain(data["extra"])
     values.update(_plugin_options(data, fail))
-    values["cache_dir"] = (root / values.get("cache_dir", ".sitegen-cache")).resolve()
+    values["cache_dir"] = (root / values.get("cache_dir", SiteConfig.cache_dir)).resolve()
     return SiteConfig(root=root, config_path=path, **values)
+
+
+def _read(path: Path, written: str) -> str:
+    """The file's text, without a BOM, with line ends as Python's text mode reads them."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(Diagnostic(written, 1, 1, "configuration file not found",
+                                     hint="run sitegen in the folder that holds mkdocs.yml, pass --config-file, "
+                                          "or start a new site here with: sitegen new site .")) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col, message = utf8_problem(raw, exc)
+        raise ConfigError(Diagnostic(path.name, line, col, "configuration " + message,
+                                     hint="save mkdocs.yml as UTF-8")) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _check_dirs(site: Path, docs: Path, root: Path, mark: tuple[int, int], fail) -> None:
@@ -239,7 +292,9 @@ def _extensions(data, fail) -> tuple[tuple[str, dict], ...]:
     return tuple(result)
 
 
-def _plugin_options(data, fail) -> dict[str, Any]:
+def _plugin_options(data, fail, declared: tuple[Option, ...] = ()) -> dict[str, Any]:
+    """The values of the sitegen plugin's block, checked against the declared options (OPTIONS)."""
+    known = {o.name: o for o in declared or OPTIONS}
     plugins = data.get("plugins")
     if plugins is None:
         return {}
@@ -263,19 +318,20 @@ def _plugin_options(data, fail) -> dict[str, Any]:
     result = {}
     for key, value in options.items():
         line_col = options.mark(key, of_value=False)
-        if key not in PLUGIN_OPTIONS:
+        if key not in known:
             fail(line_col, f"unknown sitegen option '{key}'",
-                 did_you_mean(str(key), PLUGIN_OPTIONS) or f"known options: {', '.join(sorted(PLUGIN_OPTIONS))}")
-        expected = PLUGIN_OPTIONS[key]
-        if expected is list and isinstance(value, list):
+                 did_you_mean(str(key), known) or f"known options: {', '.join(sorted(known))}")
+        expected = known[key]
+        if expected.type is list and isinstance(value, list):
             result[key] = _patterns(key, value, fail)
             continue
-        if type(value) is not expected:
-            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected())}, not {_type_name(value)}",
-                 f"write a list of glob patterns, such as {key}: [\"embeds/*.html\"]" if expected is list else None)
-        if key == "cname" and value and hostname.problem(value):
-            fail(options.mark(key), f"sitegen option 'cname' must be one host name: '{value}' {hostname.problem(value)}",
-                 "deploy writes it to the CNAME file GitHub Pages reads; write for example: cname: facts.example.org")
+        if type(value) is not expected.type:
+            fail(options.mark(key), f"sitegen option '{key}' must be {_type_name(expected.type())}, "
+                                    f"not {_type_name(value)}",
+                 f"write a list of glob patterns, such as {key}: [\"embeds/*.html\"]" if expected.type is list else None)
+        problem = expected.check(value) if expected.check else None
+        if problem:
+            fail(options.mark(key), *problem)
         result[key] = value
     return result
 

@@ -10,6 +10,7 @@ format; it never builds messages of its own.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import KW_ONLY, dataclass
 from typing import Iterable, Sequence
@@ -66,6 +67,34 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     pattern = _UNPRINTABLE_BUT_NEWLINES if keep_newlines else _UNPRINTABLE
     return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                        else f"\\u{ord(m.group()):04x}", text)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> tuple[int, int, str]:
+    """Where ``raw`` stops being UTF-8, as an editor finds it: (line, column, message).
+
+    The column counts characters, not bytes, and not a BOM (editors hide it),
+    so every reader of files reports the same place in the same words.
+    """
+    start = exc.start
+    line_start = raw.rfind(b"\n", 0, start) + 1
+    prefix = raw[line_start:start]  # valid UTF-8: the first bad byte is at start
+    if line_start == 0:
+        prefix = prefix.removeprefix(_BOM)
+    line = raw.count(b"\n", 0, start) + 1
+    col = len(prefix.decode("utf-8", "replace")) + 1
+    return line, col, f"file is not valid UTF-8 (byte 0x{raw[start]:02x} at offset {start})"
+
+
+def shown_path(path: "os.PathLike[str] | str", root: "os.PathLike[str] | str") -> str:
+    """A path as messages show it: relative to ``root`` (the project) when inside it, else whole."""
+    text, top = os.fspath(path), os.fspath(root)
+    if text == top:
+        return "."
+    prefix = top if top.endswith("/") else top + "/"
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def unprintable_characters(text: str) -> list[str]:

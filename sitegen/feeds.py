@@ -12,6 +12,7 @@ import re
 from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
+from . import routes
 from .config import SiteConfig
 from .views import Views, absolute
 
@@ -28,7 +29,7 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
     views.graph.builders["feed-entry"] = lambda sheet_id: (_feed_entry(views.sheet_record(sheet_id)[0], config)
                                                            if sheet_id in views.site.links else None)
     sheets = [views.sheet_record(i)[0] for i in views.ids("sheets")]
-    site_id = absolute(config, "") or "urn:sitegen:site"
+    site_id = absolute(config, routes.HOME) or "urn:sitegen:site"
     updated = max((s.as_of for s in sheets), default=None)
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.locale)}>',
@@ -36,9 +37,9 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
              f"  <id>{_xml_text(site_id)}</id>"]
     if config.site_description:
         lines.append(f"  <subtitle>{_xml_text(config.site_description)}</subtitle>")
-    if absolute(config, ""):
-        lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, ""))}/>')
-        lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, "feed.xml"))}/>')
+    if absolute(config, routes.HOME):
+        lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, routes.HOME))}/>')
+        lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, routes.FEED))}/>')
     if updated:
         lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
@@ -48,7 +49,7 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
 
 
 def _feed_entry(sheet, config: SiteConfig) -> str:
-    url = absolute(config, f"sheets/{sheet.id}/")
+    url = absolute(config, routes.sheet(sheet.id))
     lines = ["  <entry>",
              f"    <title>{_xml_text(sheet.title)}</title>",
              f"    <id>{_xml_text(url or 'urn:sitegen:sheet:' + sheet.id)}</id>"]
@@ -75,7 +76,7 @@ def sitemap(urls: list[str], config: SiteConfig) -> bytes | None:
 def robots(config: SiteConfig) -> bytes:
     text = "User-agent: *\nAllow: /\n"
     if config.site_url:
-        text += f"Sitemap: {absolute(config, 'sitemap.xml')}\n"
+        text += f"Sitemap: {absolute(config, routes.SITEMAP)}\n"
     return text.encode("utf-8")
 
 
@@ -140,5 +141,5 @@ def facts_json(views: Views) -> bytes:
 
 def outputs(views: Views, config: SiteConfig) -> list[tuple[str, Callable[[], bytes]]]:
     """The files made from the site's views besides its pages, by output path."""
-    return [("data/facts.json", lambda: facts_json(views)), ("data/sheets.json", lambda: sheets_json(views)),
-            ("feed.xml", lambda: atom_feed(views, config))]
+    return [(routes.FACTS_JSON, lambda: facts_json(views)), (routes.SHEETS_JSON, lambda: sheets_json(views)),
+            (routes.FEED, lambda: atom_feed(views, config))]

@@ -28,10 +28,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ContentError, Diagnostic, UsageError, printable, unprintable_characters
-from .model import is_id
+from .errors import ContentError, Diagnostic, UsageError, printable, shown_path, unprintable_characters, utf8_problem
+from .model import ID_WORD_RE, SOURCE_KINDS, is_id
 
-BOM = b"\xef\xbb\xbf"
 HEADER_RE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+(.*))?$")
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
           r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
@@ -45,7 +44,7 @@ CJK_DATELINE_RE = re.compile(
     r"^[【\[（(]?(?P<agency>[^\W\d_]{1,10}?[社网报台])(?P<place>[^\W\d_]{1,12}?)\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[电讯]"
 )
 DATELINE_SCAN = 5  # non-blank lines after the header searched for the dateline
-KINDS = ("news", "statement", "readout", "announcement", "report", "regulation", "other")
+KINDS = SOURCE_KINDS  # what --kind accepts: the kinds a source may have
 STOP_WORDS = frozenset("a an the of to on with and for in at by as from".split())
 HEADER_HINT = "the first line must look like ' date 2024-12-20 Title of the article'"
 DATELINE_HINT = ("the first paragraph must begin with a dateline like 'BEIJING, Dec. 19 (Xinhua) --' "
@@ -83,16 +82,7 @@ def _decode(raw: bytes, path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = exc.start
-        line_start = raw.rfind(b"\n", 0, start) + 1
-        prefix = raw[line_start:start]
-        if line_start == 0:
-            prefix = prefix.removeprefix(BOM)
-        line = raw.count(b"\n", 0, start) + 1
-        col = len(prefix.decode("utf-8")) + 1
-        raise _fail(path, line, col,
-                    f"file is not valid UTF-8 (byte 0x{raw[start]:02x} at offset {start})",
-                    "save the file as UTF-8") from None
+        raise _fail(path, *utf8_problem(raw, exc), "save the file as UTF-8") from None
 
 
 def parse_crawled(raw: bytes, display_path: str) -> dict:
@@ -149,7 +139,7 @@ def _describe(char: str) -> str:
 def _words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     folded = re.sub(r"['.]", "", folded)  # U.S. -> us, China's -> chinas
-    return re.findall(r"[a-z0-9]+", folded)
+    return ID_WORD_RE.findall(folded)
 
 
 def default_id(title: str, publisher: str, published: datetime.date) -> str:
@@ -177,12 +167,7 @@ def _title_hash(title: str) -> str:
 
 
 def _shown(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            pass
-    return str(path)
+    return str(path) if root is None else shown_path(path, root)
 
 
 def render_yml(meta: dict, *, kind: str, language: str, sha256: str) -> bytes:

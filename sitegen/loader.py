@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from . import frontmatter, markup, schema, workers, yamlload
 from .config import SiteConfig
-from .errors import Collector, ContentError
+from .errors import Collector, ContentError, utf8_problem
 from .model import Content, Page, Sheet, Source, is_id
 from .resolve import citation_key, inline_citations
 from .session import Session
@@ -495,12 +495,7 @@ class _Reader:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            before = raw[:exc.start]
-            line = before.count(b"\n") + 1
-            col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-            self.report.error(shown, line, col,
-                              f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                              "save the file as UTF-8")
+            self.report.error(shown, *utf8_problem(raw, exc), "save the file as UTF-8")
             return None
         return text.removeprefix("\ufeff")
 

@@ -16,7 +16,6 @@ pages are built for the serve address, and the theme's folders are watched.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,29 +26,31 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 
-from .config import PLUGIN_OPTIONS, SiteConfig, load_config
+from .config import OPTIONS, Option, SiteConfig, load_config
 from .errors import SitegenError
 
 log = get_plugin_logger(__name__)
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SiteConfig) if f.name in PLUGIN_OPTIONS}
+
+def _config_option(option: Option) -> base.BaseConfigOption:
+    """MkDocs' check of one option: only that it has the type mkdocs.yml should hold."""
+    if option.type is list:
+        return c.ListOfItems(c.Type(str), default=list(option.default))
+    return c.Type(option.type, default=option.default)
 
 
-class SitegenOptions(base.Config):
-    """The plugin's options: exactly sitegen's own (config.PLUGIN_OPTIONS), with its defaults.
+def options_class(options: tuple[Option, ...]) -> type[base.Config]:
+    """A MkDocs config class with one entry per option, of its type and with its default."""
+    return type("SitegenOptions", (base.Config,), {
+        "__doc__": "The sitegen plugin's options, generated from SiteConfig's field metadata.",
+        "__module__": __name__,
+        **{o.name: _config_option(o) for o in options},
+    })
 
-    MkDocs only checks that they are known and of the right type; sitegen reads
-    them again from the same mkdocs.yml, with line numbers in its messages.
-    """
 
-    drafts = c.Type(bool, default=_DEFAULTS["drafts"])
-    strict = c.Type(bool, default=_DEFAULTS["strict"])
-    search = c.Type(bool, default=_DEFAULTS["search"])
-    max_file_size = c.Type(int, default=_DEFAULTS["max_file_size"])
-    max_asset_size = c.Type(int, default=_DEFAULTS["max_asset_size"])
-    allow_assets = c.ListOfItems(c.Type(str), default=list(_DEFAULTS["allow_assets"]))
-    cname = c.Type(str, default=_DEFAULTS["cname"])
-    cache_dir = c.Type(str, default=str(_DEFAULTS["cache_dir"]))
+# Exactly sitegen's own options (config.OPTIONS). MkDocs only checks that they are known and
+# of the right type; sitegen reads them again from the same mkdocs.yml, with line numbers.
+SitegenOptions = options_class(OPTIONS)
 
 
 class SitegenPlugin(BasePlugin[SitegenOptions]):

@@ -10,11 +10,21 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-# The id rule, defined once. `$` would also accept a trailing newline ("evil\n"),
-# so the pattern is anchored with \A and \Z and applied whole, through is_id.
-ID_RE = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-SOURCE_KINDS = ("news", "statement", "readout", "announcement", "report", "regulation", "other")
-RIGHTS = ("full-text", "excerpts", "metadata-only")
+# The id rule, defined once: runs of ID_WORD joined by single hyphens. `$` would also
+# accept a trailing newline ("evil\n"), so the pattern is anchored with \A and \Z and
+# applied whole, through is_id. ID_WORD_RE finds the runs an id can be made of.
+_ID_WORD = "[a-z0-9]+"
+ID_RE = re.compile(rf"\A{_ID_WORD}(?:-{_ID_WORD})*\Z")
+ID_WORD_RE = re.compile(_ID_WORD)
+# A source's kinds (its `kind:` values), each with the name pages show; SOURCE_KINDS in order.
+SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout": "Readout",
+                     "announcement": "Announcement", "report": "Report", "regulation": "Regulation",
+                     "other": "Other"}
+SOURCE_KINDS = tuple(SOURCE_KIND_NAMES)
+# How much of a source's text the site may show (its `rights:`), each with the name pages show.
+RIGHTS_NAMES = {"full-text": "Full text shown", "excerpts": "Cited excerpts shown",
+                "metadata-only": "Metadata only"}
+RIGHTS = tuple(RIGHTS_NAMES)
 STATUSES = ("published", "draft")
 ENTITY_KINDS = ("person", "organization")
 

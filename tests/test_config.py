@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from sitegen.config import DEFAULT_EXTENSIONS, load_config
+from sitegen.config import DEFAULT_EXTENSIONS, PLUGIN_OPTIONS, SiteConfig, load_config, option, options_of, options_yaml
 from sitegen.errors import ConfigError
 
 from conftest import REPO
@@ -295,3 +296,54 @@ def test_edit_uri_as_mkdocs_derives_it(tmp_path, settings, edit_uri, url):
     mkdocs_config = mkdocs_load_config(str(tmp_path / "mkdocs.yml"))
     page = Page(None, File("sheets/a.md", str(tmp_path / "docs"), str(tmp_path / "site"), True), mkdocs_config)
     assert (page.edit_url or "") == url
+
+
+# --- the plugin options are SiteConfig's fields --------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Extended(SiteConfig):
+    colour: str = option("blue", str, "the site's colour")
+
+
+def test_a_field_made_by_option_is_an_option_everywhere():
+    from sitegen import yamlload
+    from sitegen.config import _plugin_options
+    from sitegen.mkdocs_plugin import options_class
+
+    declared = options_of(_Extended)
+    assert [o.name for o in declared] == [*PLUGIN_OPTIONS, "colour"]
+    assert dict(options_class(declared)._schema)["colour"].default == "blue"
+    assert "      colour: blue " in options_yaml(declared)
+    data = yamlload.load("plugins:\n  - sitegen:\n      colour: red\n      drafts: true\n", "mkdocs.yml")
+
+    def fail(mark, message, hint=None):
+        raise AssertionError(f"{mark}: {message}")
+
+    assert _plugin_options(data, fail, declared) == {"colour": "red", "drafts": True}
+    with pytest.raises(AssertionError, match="unknown sitegen option 'colour'"):
+        _plugin_options(data, fail)
+
+
+def test_the_option_lists_are_one_list():
+    from sitegen.mkdocs_plugin import SitegenOptions
+
+    fields = [f.name for f in dataclasses.fields(SiteConfig) if f.metadata]
+    assert [name for name, _ in SitegenOptions._schema] == fields == list(PLUGIN_OPTIONS)
+    assert options_yaml() in (REPO / "README.md").read_text(encoding="utf-8")  # the README shows every option
+
+
+def test_config_not_utf8_names_the_place(tmp_path):
+    (tmp_path / "mkdocs.yml").write_bytes(b"\xef\xbb\xbfsite_name: Caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "mkdocs.yml")
+    assert info.value.diagnostic.format() == (
+        "mkdocs.yml:1:15: error: configuration file is not valid UTF-8 (byte 0xe9 at offset 17)\n"
+        "  hint: save mkdocs.yml as UTF-8")
+
+
+def test_lone_carriage_returns_end_lines(tmp_path):
+    (tmp_path / "mkdocs.yml").write_bytes(b"site_name: F\rsite_url: [a]\r")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "mkdocs.yml")
+    assert info.value.diagnostic.format() == "mkdocs.yml:2:11: error: 'site_url' must be a string, not a list"
