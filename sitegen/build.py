@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, output
+from . import feeds, output, routes
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
@@ -25,7 +25,8 @@ from .links import LinkRules, check_links
 from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
 from .deps import Entry, Graph, Memo, node, persisted_values
-from .render import PageJob, Renderer, page_jobs, render_pages, url_of
+from .render import PageJob, Renderer, page_jobs, render_pages
+from .routes import url_of
 from .site_digests import leaf_digests
 from .values import ValueStore
 from .resolve import Site, resolve
@@ -119,8 +120,8 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
             with graph.recording() as deps:
                 plan.made[path] = make()
             graph.memo.entries[node("page", path)] = Entry(deps, "")
-    sitemap = feeds.sitemap([url_of(path) for path in plan.paths if path.endswith("index.html")], config)
-    plan.made.update({"robots.txt": feeds.robots(config), **({"sitemap.xml": sitemap} if sitemap else {})})
+    sitemap = feeds.sitemap([url_of(path) for path in plan.paths if routes.is_page(path)], config)
+    plan.made.update({routes.ROBOTS: feeds.robots(config), **({routes.SITEMAP: sitemap} if sitemap else {})})
     return plan
 
 

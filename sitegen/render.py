@@ -17,7 +17,8 @@ import itertools
 
 import jinja2
 
-from . import workers
+from . import routes, workers
+from .routes import output_path as _at, root_for, url_of
 from .config import SiteConfig
 from .errors import ContentError, Diagnostic
 from .output import write_file
@@ -73,18 +74,6 @@ def make_environment(theme_dirs: tuple[Path, ...]) -> jinja2.Environment:
     return env
 
 
-def url_of(path: str) -> str:
-    """Site-relative URL of an output file: 'a/index.html' -> 'a/'."""
-    if path == "index.html":
-        return ""
-    return path[: -len("index.html")] if path.endswith("/index.html") else path
-
-
-def root_for(path: str) -> str:
-    depth = path.count("/")
-    return "../" * depth if depth else "./"
-
-
 def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]:
     """Every HTML page of the site, in a fixed order. Which pages exist follows from the
     site's ids; what each shows is read, and recorded, by its context."""
@@ -101,33 +90,33 @@ def page_jobs(site: Site, views: Views, config: SiteConfig) -> Iterator[PageJob]
     def by_title():
         return {"title": "All fact sheets", "sheets": sorted(cards(views.ids("sheets")), key=lambda c: c["title"].lower())}
 
-    yield PageJob("index.html", "home.html", home)
-    yield PageJob("sheets/index.html", "sheets.html", by_title)
+    yield PageJob(_at(routes.HOME), "home.html", home)
+    yield PageJob(_at(routes.SHEETS), "sheets.html", by_title)
     for sheet_id in sorted(site.links):
-        yield PageJob(f"sheets/{sheet_id}/index.html", "sheet.html", lambda i=sheet_id: _sheet_page(views, config, i))
-    yield PageJob("sources/index.html", "sources.html", lambda: {"title": "Sources", "sources": _source_list(views)})
+        yield PageJob(_at(routes.sheet(sheet_id)), "sheet.html", lambda i=sheet_id: _sheet_page(views, config, i))
+    yield PageJob(_at(routes.SOURCES), "sources.html", lambda: {"title": "Sources", "sources": _source_list(views)})
     for source_id in sorted(content.sources):
-        yield PageJob(f"sources/{source_id}/index.html", "source.html",
+        yield PageJob(_at(routes.source(source_id)), "source.html",
                       lambda i=source_id: (lambda v: {"title": v["title"], "source": v})(views.source(i)))
-    yield PageJob("topics/index.html", "topics.html", lambda: {"title": "Topics", "topics": _topic_list(views)})
+    yield PageJob(_at(routes.TOPICS), "topics.html", lambda: {"title": "Topics", "topics": _topic_list(views)})
     for topic_id in sorted(content.topics):
-        yield PageJob(f"topics/{topic_id}/index.html", "topic.html", lambda i=topic_id: _topic_page(views, i))
-    yield PageJob("entities/index.html", "entities.html",
+        yield PageJob(_at(routes.topic(topic_id)), "topic.html", lambda i=topic_id: _topic_page(views, i))
+    yield PageJob(_at(routes.ENTITIES), "entities.html",
                   lambda: {"title": "People and organisations", "entities": _entity_list(views)})
     for entity_id in sorted(content.entities):
-        yield PageJob(f"entities/{entity_id}/index.html", "entity.html", lambda i=entity_id: _entity_page(views, i))
-    yield PageJob("timeline/index.html", "timeline.html", lambda: {"title": "Timeline", "years": _timeline(views)})
-    yield PageJob("figures/index.html", "figures.html", lambda: {"title": "Figures", "figures": _figures(views)})
-    yield PageJob("search/index.html", "search.html", lambda: {"title": "Search"})
+        yield PageJob(_at(routes.entity(entity_id)), "entity.html", lambda i=entity_id: _entity_page(views, i))
+    yield PageJob(_at(routes.TIMELINE), "timeline.html", lambda: {"title": "Timeline", "years": _timeline(views)})
+    yield PageJob(_at(routes.FIGURES), "figures.html", lambda: {"title": "Figures", "figures": _figures(views)})
+    yield PageJob(_at(routes.SEARCH), "search.html", lambda: {"title": "Search"})
     for slug in sorted(content.pages):
         if slug:
-            yield PageJob(f"{slug}/index.html", "page.html", lambda s=slug: _plain_page(views, config, s))
-    yield PageJob("404.html", "404.html", lambda: {"title": "Page not found"})
+            yield PageJob(_at(routes.page(slug)), "page.html", lambda s=slug: _plain_page(views, config, s))
+    yield PageJob(routes.NOT_FOUND, "404.html", lambda: {"title": "Page not found"})
 
 
 def _sheet_page(views: Views, config: SiteConfig, sheet_id: str) -> dict:
     sheet = views.sheet(sheet_id)
-    return {"title": sheet["title"], "sheet": sheet, "edit_url": config.edit_url(f"sheets/{sheet_id}.md")}
+    return {"title": sheet["title"], "sheet": sheet, "edit_url": config.edit_url(routes.sheet_file(sheet_id))}
 
 
 def _plain_page(views: Views, config: SiteConfig, slug: str) -> dict:
@@ -193,8 +182,8 @@ class Renderer:
         self.env = env or make_environment(config.theme_dirs)  # templates and settings are in the build's salt
         self.views = Views(site, config, markdown, graph)
         # Search is the header's form (a GET to search/), so it is not repeated here.
-        self.nav = [("Fact sheets", "sheets/"), ("Timeline", "timeline/"), ("Figures", "figures/"),
-                    ("Topics", "topics/"), ("People", "entities/"), ("Sources", "sources/")]
+        self.nav = [("Fact sheets", routes.SHEETS), ("Timeline", routes.TIMELINE), ("Figures", routes.FIGURES),
+                    ("Topics", routes.TOPICS), ("People", routes.ENTITIES), ("Sources", routes.SOURCES)]
 
     def render(self, job: PageJob) -> bytes:
         return self.render_context(job, self.context(job))

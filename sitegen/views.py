@@ -19,16 +19,12 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
-from .model import Sheet, Source, human_date
+from . import routes
+from .model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
 from .quotes import PARAGRAPH_BREAK
 from .deps import Graph
 from .resolve import Note, Passage, SheetLinks, Site
 
-SOURCE_KIND_NAMES = {"news": "News article", "statement": "Statement", "readout": "Readout",
-                     "announcement": "Announcement", "report": "Report", "regulation": "Regulation",
-                     "other": "Other"}
-RIGHTS_NAMES = {"full-text": "Full text shown", "excerpts": "Cited excerpts shown",
-                "metadata-only": "Metadata only"}
 # Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
 _GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'
 _PARAGRAPH_BREAK = PARAGRAPH_BREAK  # the paragraphs a quote must stay within are the ones shown
@@ -154,13 +150,13 @@ class Views:
     def pages_nav(self) -> list[tuple[str, str]]:
         """(title, URL) of every plain page but the home page, for the navigation of every page."""
         self._read("list", "pages")
-        return [(p.title, f"{slug}/") for slug, p in sorted(self.content.pages.items()) if slug]
+        return [(p.title, routes.page(slug)) for slug, p in sorted(self.content.pages.items()) if slug]
 
     # -- small pieces -------------------------------------------------------
     def topic_ref(self, topic_id: str) -> dict:
         self._read("topic", topic_id)
         topic = self.content.topics[topic_id]
-        return View({"id": topic.id, "name": topic.name, "url": f"topics/{topic.id}/"})
+        return View({"id": topic.id, "name": topic.name, "url": routes.topic(topic.id)})
 
     def topic(self, topic_id: str) -> dict:
         """A topic with its description."""
@@ -170,7 +166,7 @@ class Views:
     def entity_ref(self, entity_id: str) -> dict:
         self._read("entity", entity_id)
         entity = self.content.entities[entity_id]
-        return View({"id": entity.id, "name": entity.name, "url": f"entities/{entity.id}/", "kind": entity.kind})
+        return View({"id": entity.id, "name": entity.name, "url": routes.entity(entity.id), "kind": entity.kind})
 
     def entity(self, entity_id: str) -> dict:
         """A person or organisation with everything its page shows."""
@@ -184,14 +180,14 @@ class Views:
         return View({
             "id": source.id, "title": source.title, "publisher": source.publisher,
             "published": str(source.published), "published_human": source.published.human(),
-            "url": f"sources/{source.id}/", "link": source.url, "host": link_host(source.url),
+            "url": routes.source(source.id), "link": source.url, "host": link_host(source.url),
             "kind": SOURCE_KIND_NAMES[source.kind],
             "rights": source.rights,
         })
 
     def note_href(self, note: Note) -> str:
         """Where a citation leads: the highlighted passage when the source page shows it."""
-        url = f"sources/{note.source.id}/"
+        url = routes.source(note.source.id)
         if note.anchor and note.source.rights != "metadata-only":
             return f"{url}#{note.anchor}"
         return url
@@ -209,7 +205,7 @@ class Views:
     def _sheet_card(self, sheet_id: str) -> View:
         sheet, links = self.sheet_record(sheet_id)
         return View({
-            "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": f"sheets/{sheet.id}/",
+            "id": sheet.id, "title": sheet.title, "summary": sheet.summary, "url": routes.sheet(sheet.id),
             "as_of": sheet.as_of.isoformat(), "as_of_human": human_date(sheet.as_of),
             "review_by": sheet.review_by.isoformat() if sheet.review_by else "",
             "review_by_human": human_date(sheet.review_by) if sheet.review_by else "",
@@ -256,12 +252,12 @@ class Views:
             "key_facts": [View({"text": f.text, "note": self._cited(links, f)}) for f in sheet.key_facts],
             "figures": self.sheet_figures(sheet_id),
             "timeline": self.sheet_events(sheet_id),
-            "body_html": self.markdown.body(sheet.body, table, source_path=f"sheets/{sheet.id}.md",
-                                            page_url=f"sheets/{sheet.id}/"),
+            "body_html": self.markdown.body(sheet.body, table, source_path=routes.sheet_file(sheet.id),
+                                            page_url=routes.sheet(sheet.id)),
             "notes": notes,
             "sources": [self.source_ref(s.id) for s in sources],
             "related": [self.sheet_card(r) for r in links.related],
-            "absolute_url": absolute(self.config, f"sheets/{sheet.id}/"),
+            "absolute_url": absolute(self.config, routes.sheet(sheet.id)),
         })
         view["cite_text"], view["cite_bibtex"] = self._citation(sheet, view["absolute_url"])
         view["jsonld"] = json_for_script(self._jsonld(sheet, view, sources))
@@ -276,7 +272,7 @@ class Views:
         source_path = page_source_path(page)
         return {"title": page.title, "summary": page.summary, "slug": page.slug,
                 "body_html": self.markdown.body(page.body, source_path=source_path,
-                                                page_url=f"{page.slug}/" if page.slug else "")}
+                                                page_url=routes.page(page.slug))}
 
     def event(self, sheet: Sheet, event, note: dict) -> dict:
         return View({"date": str(event.date), "date_human": event.date.human(), "year": event.date.year,
