@@ -29,21 +29,9 @@ from pathlib import Path
 import yaml
 
 from .errors import ContentError, Diagnostic, UsageError, printable, shown_path, unprintable_characters, utf8_problem
+from .crawled import CJK_DATELINE_RE, DATELINE_RE, DATELINE_SCAN, HEADER_RE
 from .model import ID_WORD_RE, SOURCE_KINDS, is_id
 
-HEADER_RE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+(.*))?$")
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-          r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-DATELINE_RE = re.compile(
-    r"^(?P<place>[^\W\d_](?:[^\W\d_]|[ .'\u2019-])*?),\s+" + _MONTH
-    + r"\s+\d{1,2}\s+\((?P<agency>[^()]+)\)\s*(?:--|\u2014|\u2013)"
-)
-# 新华社北京12月20日电, 中新社华盛顿12月19日电, 人民网北京12月20日电（记者 …）: the agency ends
-# in 社 (agency), 网 (site), 报 (paper) or 台 (station); the place runs up to the date.
-CJK_DATELINE_RE = re.compile(
-    r"^[【\[（(]?(?P<agency>[^\W\d_]{1,10}?[社网报台])(?P<place>[^\W\d_]{1,12}?)\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[电讯]"
-)
-DATELINE_SCAN = 5  # non-blank lines after the header searched for the dateline
 KINDS = SOURCE_KINDS  # what --kind accepts: the kinds a source may have
 STOP_WORDS = frozenset("a an the of to on with and for in at by as from".split())
 HEADER_HINT = "the first line must look like ' date 2024-12-20 Title of the article'"

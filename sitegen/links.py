@@ -41,7 +41,7 @@ from markdown.extensions.toc import slugify, unique
 from .errors import Collector
 from .markup import CITE_WITH_SPACE_RE, md_link_path, page_source_path
 from .model import Sheet
-from .quotes import normalize
+from .folding import normalize
 from .resolve import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, Site, _code_lines
 
 # (source id, quote or None) -> what a citation in a heading reads as there, e.g. "[2]"

@@ -29,7 +29,7 @@ import nh3
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .quotes import normalize
+from .folding import normalize
 from .resolve import INLINE_CITE_RE
 
 # (source id, quote or None) -> (note number, href, title, quote as the source has it) of the citation link.

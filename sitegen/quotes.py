@@ -19,49 +19,14 @@ the text's words proposes.
 from __future__ import annotations
 
 import bisect
-import functools
-import re
 import unicodedata
-from array import array
 from collections import Counter
 from difflib import SequenceMatcher
 
-from .importer import DATELINE_RE, DATELINE_SCAN, HEADER_RE
-
-_SINGLE = "\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a\u02bc"  # ‘ ’ ‚ ‛ ′ ‵ ‹ › ʼ
-_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"  # “ ” „ ‟ ″ ‶ « »
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b"  # ‐ ‑ ‒ – — ― − ⸺ ⸻
-_LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"  # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ: letters, joined by typesetting
-# Full-width ASCII punctuation (，！：（）…), what a Chinese or Japanese keyboard types; not its letters or digits.
-_FULLWIDTH_PUNCT = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if not chr(c - 0xFEE0).isalnum())
-# Invisible characters that change nothing a reader sees, or reorder what they see.
-INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-             "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
-_FOLD = str.maketrans({
-    **dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"'), **dict.fromkeys(_DASHES, "-"),
-    **{c: unicodedata.normalize("NFKC", c) for c in _LIGATURES},
-    **{c: chr(ord(c) - 0xFEE0) for c in _FULLWIDTH_PUNCT},
-})
-_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_WS = re.compile(r"\s+")  # the same characters as str.isspace()
-# Written without spaces: each character is a word, and a line break between two is no space.
-_CJK = "\u2e80-\u2fff\u3001-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
-_CJK_IDEOGRAPH = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_CJK_RE = re.compile(f"[{_CJK}]")
-_ASCII_PUNCT = r"!-/:-@\[-`{-~"
-# White space with a line break, between two CJK characters (or their punctuation, folded to ASCII).
-_CJK_BREAK = re.compile(rf"(?:(?<=[{_CJK}])|(?<=[{_CJK}][{_ASCII_PUNCT}]))[^\S\n]*\n\s*"
-                        rf"(?=[{_CJK}]|[{_ASCII_PUNCT}][{_CJK}])")
-_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
-_PUNCT = re.compile(r"[\W_]+")
-_EDGE = "\"'.,;:!?()[]- "
-_JOINERS = "'.,"  # inside a word or number when letters or digits are on both sides: it's, 2.5, 1,000
-PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*(?:\r?\n[ \t]*)+")
+from .crawled import lead_end
+from .folding import CJK_RE, EDGE, JOINERS, PARAGRAPH_BREAK, PUNCT, WORD, fold, marks_overflow, nfkc_key, normalize, shown
 
 HINT_WORDS = 60       # the longest stretch of a quote that closest() compares with the source
-MAX_MARKS = 30        # combining marks on one character (Unicode's stream-safe limit, UAX #15)
-MIN_WORDS, MIN_CHARS, MIN_CJK_CHARS = 3, 12, 4
 SIMILAR = 0.6         # below it, a miss says that no passage is similar
 POSTINGS_BUDGET = 1_500  # word positions one closest() reads from the index, at most
 CANDIDATES = 16       # windows the index proposes, counted exactly
@@ -69,163 +34,14 @@ SEEDS = 3             # of which the best distinct ones are compared word by wor
 CLIMB = 8             # words a compared window may grow or shrink by
 
 
-def _pieces(text: str):
-    """Yield ``(start, end, out, one_to_one)`` covering ``text`` in order.
-
-    NFC is not per character (a base letter composes with the combining marks
-    after it, Hangul jamo and some Indic vowel signs compose with the letter
-    before them), so non-ASCII text is normalised one segment at a time: a
-    character plus everything after it that NFC would combine with it. Every
-    output character of such a segment maps to the whole segment. ASCII
-    stretches are already normal and map one to one, which keeps plain English
-    sources cheap. A segment ends after ``MAX_MARKS`` marks whatever follows:
-    NFC sorts a run of marks in quadratic time, so no run it is given is longer.
-    """
-    pos = 0
-    for m in _NON_ASCII.finditer(text):
-        a, b = m.span()
-        if a > pos and not _separate(text[a - 1], text[a], _nfc(text[a])):
-            a -= 1  # the ASCII base letter belongs to the mark's segment
-        if a > pos:
-            yield pos, a, text[pos:a], True
-        seg, out, stale, marks = a, _nfc(text[a]), False, 0
-        for i in range(a + 1, b):
-            char = text[i]
-            if unicodedata.combining(char) and marks < MAX_MARKS:
-                stale, marks = True, marks + 1  # normalised with its segment when the segment ends
-                continue
-            following = _nfc(char)
-            if stale:
-                out, stale = _nfc(text[seg:i]), False
-            if marks < MAX_MARKS and not _separate(out, char, following):
-                stale = True
-                continue
-            yield seg, i, out, False
-            seg, out, marks = i, following, 0
-        yield seg, b, _nfc(text[seg:b]) if stale else out, False
-        pos = b
-    if pos < len(text):
-        yield pos, len(text), text[pos:], True
-
-
-def _nfc(text: str) -> str:
-    # Fold before NFC too, so that a curly quote never composes with anything.
-    return unicodedata.normalize("NFC", text.translate(_FOLD)).translate(_FOLD)
-
-
-def _separate(before: str, char: str, char_out: str) -> bool:
-    """Whether NFC of (text normalising to ``before``) + ``char`` is the two parts' NFC side by side."""
-    return (not unicodedata.combining(char) and not (char_out and unicodedata.combining(char_out[0]))
-            and unicodedata.is_normalized("NFC", before + char_out))
-
-
-def _fold(text: str, want_map: bool):
-    """Normalise ``text``; with ``want_map`` also return, per output character,
-    the ``[start, end)`` of the original characters it came from."""
-    pieces = list(_pieces(text))
-    pre = "".join(p[2] for p in pieces)
-    if not want_map:
-        return _WS.sub(" ", _CJK_BREAK.sub("", pre)).strip(), None, None
-    starts, ends = array("i"), array("i")
-    for s, e, out, one_to_one in pieces:
-        if one_to_one:
-            starts.extend(range(s, e))
-            ends.extend(range(s + 1, e + 1))
-        else:
-            starts.extend([s] * len(out))
-            ends.extend([e] * len(out))
-    out, res_s, res_e, pos = [], array("i"), array("i"), 0
-    dropped = {m.start() for m in _CJK_BREAK.finditer(pre)}
-    for m in _WS.finditer(pre):
-        a, b = m.span()
-        out.append(pre[pos:a])
-        res_s.extend(starts[pos:a])
-        res_e.extend(ends[pos:a])
-        if 0 < a and b < len(pre) and a not in dropped:  # inner run: one space spanning the whole run
-            out.append(" ")
-            res_s.append(starts[a])
-            res_e.append(ends[b - 1])
-        pos = b
-    out.append(pre[pos:])
-    res_s.extend(starts[pos:])
-    res_e.extend(ends[pos:])
-    return "".join(out), res_s, res_e
-
-
-@functools.lru_cache(maxsize=1 << 16)  # the same quotes are normalised many times per build
-def normalize(text: str) -> str:
-    """The form quotes and sources are compared in: NFC, curly quotes, dashes and
-    full-width punctuation folded to ASCII, letter ligatures spelt out, white-space
-    runs to one space (none for a line break between two CJK characters), stripped;
-    case, digits and compatibility forms kept."""
-    return _fold(text, False)[0]
-
-
-def _nfkc_key(text: str) -> str:
-    """Looser than :func:`normalize` (compatibility forms read as plain ones): never for a match,
-    only to tell an editor that their quote differs from the source in such characters alone."""
-    return normalize(unicodedata.normalize("NFKC", normalize(text)))
-
-
-def shown(text: str) -> str:
-    """A passage of a stored text as a page shows it: the text's own characters, its line
-    breaks and white-space runs as one space (none between two CJK characters), stripped
-    of the invisible characters the search ignores."""
-    return _WS.sub(" ", _CJK_BREAK.sub("", _INVISIBLE_RE.sub("", text))).strip()
-
-
-def marks_overflow(text: str) -> int | None:
-    """Offset of the first combining mark beyond ``MAX_MARKS`` on one character, if any."""
-    if text.isascii():
-        return None
-    for m in _NON_ASCII.finditer(text):  # an ASCII character ends a run
-        run = 0
-        for i in range(m.start(), m.end()):
-            run = run + 1 if unicodedata.combining(text[i]) else 0
-            if run > MAX_MARKS:
-                return i
-    return None
-
-
-def quote_problem(quote: str) -> tuple[int | None, str, str] | None:
-    """What makes a quote unusable whatever its source says: ``(offset in the quote or None,
-    message, hint)``, or None. An offset names the character at fault."""
-    bad = _INVISIBLE_RE.search(quote)
-    if bad:
-        char = bad.group()
-        name = unicodedata.name(char, "CONTROL CHARACTER")
-        return (bad.start(), f"the quote contains U+{ord(char):04X} {name}",
-                "delete the invisible character: a quote is the words a reader sees")
-    over = marks_overflow(quote)
-    if over is not None:
-        return (over, f"the quote has more than {MAX_MARKS} combining marks on one character",
-                "no writing system needs that many; delete them")
-    q = normalize(quote)
-    if not q:
-        return None, "the quote is empty", "remove it or fill it in"
-    if _CJK_IDEOGRAPH.search(q):
-        chars = len(q.replace(" ", ""))
-        if chars < MIN_CJK_CHARS:
-            return (None, f"the quote is too short to check ({chars} character{'s' * (chars != 1)})",
-                    f"quote at least {MIN_CJK_CHARS} characters of the source, enough to say which passage")
-        return None
-    words = sum(any(c.isalnum() for c in w) for w in q.split(" "))
-    if (words < MIN_WORDS and len(q) < MIN_CHARS) or not words:
-        return (None, f"the quote is too short to check ({words} word{'s' * (words != 1)}, "
-                      f"{len(q)} character{'s' * (len(q) != 1)})",
-                f"quote at least {MIN_WORDS} words or {MIN_CHARS} characters of the source, "
-                "enough to say which passage")
-    return None
-
-
 def _key(word: str) -> str:
     """A loose word identity for the similarity search only."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", word)).casefold()
+    return PUNCT.sub("", unicodedata.normalize("NFKC", word)).casefold()
 
 
 def _is_word(char: str) -> bool:
     """A letter or digit of a spaced script: a quote may not start or end next to one inside a word."""
-    return char.isalnum() and not _CJK_RE.match(char)
+    return char.isalnum() and not CJK_RE.match(char)
 
 
 def _boundary(text: str, i: int) -> bool:
@@ -237,9 +53,9 @@ def _boundary(text: str, i: int) -> bool:
         return False  # between a letter and its accent
     if _is_word(left) and _is_word(right):
         return False
-    if left in _JOINERS and i >= 2 and _is_word(text[i - 2]) and _is_word(right):
+    if left in JOINERS and i >= 2 and _is_word(text[i - 2]) and _is_word(right):
         return False  # after the apostrophe of it's, inside 2.5
-    if right in _JOINERS and i + 1 < len(text) and _is_word(left) and _is_word(text[i + 1]):
+    if right in JOINERS and i + 1 < len(text) and _is_word(left) and _is_word(text[i + 1]):
         return False
     return True
 
@@ -256,7 +72,7 @@ class SourceText:
         if self.problem is not None:
             text = ""  # nothing is searched in it: not worth folding
         if indexed:
-            self.normalized, self._starts, self._ends = _fold(text, True)
+            self.normalized, self._starts, self._ends = fold(text, True)
         else:
             self.normalized = normalize(text)
             self._starts = self._ends = None  # built on the first hit only
@@ -268,7 +84,7 @@ class SourceText:
 
     def _span(self, i: int, n: int) -> tuple[int, int]:
         if self._starts is None:
-            norm, self._starts, self._ends = _fold(self.text if self.problem is None else "", True)
+            norm, self._starts, self._ends = fold(self.text if self.problem is None else "", True)
             assert norm == self.normalized
         return self._starts[i], self._ends[i + n - 1]
 
@@ -290,7 +106,7 @@ class SourceText:
                 pos = m.end()
             starts.append(pos)
             ends.append(len(text))
-            self._regions = (_lead_end(text), starts, ends)
+            self._regions = (lead_end(text), starts, ends)
         return self._regions
 
     def _refusal(self, i: int, n: int, span: tuple[int, int]) -> tuple[str, int] | None:
@@ -354,7 +170,7 @@ class SourceText:
                 return ("quote runs across two paragraphs of {source}",
                         "a quote stays within one paragraph: cite each paragraph with its own quote")
         passage, similarity, s, e = self._closest(quote)
-        if passage and _nfkc_key(quote) in _nfkc_key(self.normalized[max(0, s - 40):e + 40]):
+        if passage and nfkc_key(quote) in nfkc_key(self.normalized[max(0, s - 40):e + 40]):
             return ("quote matches {source} only if its digits, superscripts or compatibility "
                     "characters are read as other characters",
                     f"write the source's own characters: \"{passage}\"")
@@ -384,7 +200,7 @@ class SourceText:
         what the editor needs to see. Every prefix of a found prefix is found, so a
         binary search finds the first word that breaks the match.
         """
-        ends = [m.end() for m in _WORD.finditer(q)]
+        ends = [m.end() for m in WORD.finditer(q)]
         if len(ends) <= HINT_WORDS:
             return q
         lo, hi = 0, len(ends) - 1  # ends[hi] (the whole quote) is not found
@@ -401,7 +217,7 @@ class SourceText:
     def _index(self):
         """The text's words: their spans, their keys, and where each key occurs."""
         if self._words is None:
-            found = list(_WORD.finditer(self.normalized))
+            found = list(WORD.finditer(self.normalized))
             keys = [_key(m.group()) for m in found]
             where: dict[str, list[int]] = {}
             for i, k in enumerate(keys):
@@ -462,7 +278,7 @@ class SourceText:
         """
         q = self._focus(normalize(quote))
         spans, keys, _ = self._index()
-        qkeys = [_key(w) for w in _WORD.findall(q)]
+        qkeys = [_key(w) for w in WORD.findall(q)]
         if not qkeys or not keys:
             return "", 0.0, 0, 0
         n = min(len(qkeys), len(keys))
@@ -501,11 +317,11 @@ class SourceText:
         for (x, y), rank in cuts.items():
             if rank == best:
                 s, e = spans[x][0], spans[y - 1][1]
-                if q[:1] not in _EDGE:  # trim punctuation the quote does not have
-                    while s < e and self.normalized[s] in _EDGE:
+                if q[:1] not in EDGE:  # trim punctuation the quote does not have
+                    while s < e and self.normalized[s] in EDGE:
                         s += 1
-                if q[-1:] not in _EDGE:
-                    while e > s and self.normalized[e - 1] in _EDGE:
+                if q[-1:] not in EDGE:
+                    while e > s and self.normalized[e - 1] in EDGE:
                         e -= 1
                 if s < e:
                     judged.append((SequenceMatcher(None, self.normalized[s:e], q, autojunk=False).ratio(), -s, e))
@@ -514,24 +330,3 @@ class SourceText:
         ratio, s, e = max(judged)
         s = -s
         return self.shown(self._span(s, e - s)), ratio, s, e
-
-
-def _lead_end(text: str) -> int:
-    """Where the quotable words of a stored text begin: after the crawled header line
-    (`` date YYYY-MM-DD Title``), the byline and the dateline (``BEIJING, Dec. 19 (Xinhua) --``)
-    when the text has them; 0 for a text without them."""
-    lines, pos = [], 0
-    for line in text.split("\n"):
-        lines.append((pos, line.removesuffix("\r")))
-        pos += len(line) + 1
-    header = bool(lines) and HEADER_RE.match(lines[0][1].removeprefix("\ufeff"))
-    body = [(p, line) for p, line in lines[1 if header else 0:] if line.strip()]
-    for p, line in body[:DATELINE_SCAN if header else 1]:
-        indent = len(line) - len(line.lstrip())
-        dateline = DATELINE_RE.match(line.strip())
-        if dateline:
-            end = p + indent + dateline.end()
-            while end < len(text) and text[end] in " \t":
-                end += 1
-            return end
-    return len(lines[0][1]) if header else 0

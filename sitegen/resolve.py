@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from . import workers
 from .errors import ERROR, Collector, did_you_mean
 from .model import Content, Pos, Sheet, Source, is_id
-from .quotes import MAX_MARKS, SourceText, normalize, quote_problem
+from .folding import MAX_MARKS, normalize, quote_problem
+from .quotes import SourceText
 from .session import Session
 
 # [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).

@@ -21,7 +21,7 @@ from .config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from . import routes
 from .model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
-from .quotes import PARAGRAPH_BREAK
+from .folding import PARAGRAPH_BREAK
 from .deps import Graph
 from .resolve import Note, Passage, SheetLinks, Site
 

@@ -245,8 +245,8 @@ def test_whole_words_of_one_paragraph_are_always_found(words, data: st.DataObjec
 
 # --- what may be quoted (issue 11) ------------------------------------------------
 
-from sitegen import quotes  # noqa: E402
-from sitegen.quotes import quote_problem  # noqa: E402
+from sitegen import folding, quotes  # noqa: E402
+from sitegen.folding import quote_problem  # noqa: E402
 
 
 @pytest.mark.parametrize("quote, message, hint", [
@@ -376,9 +376,9 @@ def test_a_miss_reads_a_bounded_part_of_the_index_whatever_the_texts_size(seed: 
 
 def test_folding_segments_stay_short_in_a_flood_of_combining_marks() -> None:
     flood = ("a" + "\u0316\u0301" * 15 + " ") * 20_000 + "b" + "\u0301\u0316" * 20_000  # 680 kB
-    longest = max(e - s for s, e, _, one_to_one in quotes._pieces(flood) if not one_to_one)
-    assert longest <= quotes.MAX_MARKS + 1
-    assert SourceText(flood).problem == 20_000 * 32 + 1 + quotes.MAX_MARKS
+    longest = max(e - s for s, e, _, one_to_one in folding._pieces(flood) if not one_to_one)
+    assert longest <= folding.MAX_MARKS + 1
+    assert SourceText(flood).problem == 20_000 * 32 + 1 + folding.MAX_MARKS
 
 
 def test_folding_a_flood_of_combining_marks_takes_seconds_not_minutes(tmp_path) -> None:
