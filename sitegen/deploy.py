@@ -145,24 +145,7 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = DEFAULT_
         site = Path(work, "site")
         built = _build(config.with_options(site_dir=site))
         files = sum(len(names) for _, _, names in os.walk(site)) + 1 + bool(config.cname)
-        tracking = f"refs/remotes/{remote}/{branch}"  # ghp-import starts the new commit from here
-        if exists:
-            git.run("fetch", "--quiet", remote, f"+refs/heads/{branch}:{tracking}")
-        elif git.rev(tracking):
-            git.run("update-ref", "-d", tracking)  # left from a branch since deleted on the remote
-        before = git.rev(f"refs/heads/{branch}")
-        with contextlib.chdir(config.root):  # ghp-import runs git in the current folder
-            try:
-                ghp_import.ghp_import(str(site), mesg=text, remote=remote, branch=branch, push=False,
-                                      nojekyll=True, cname=config.cname or None)
-            except ghp_import.GhpError as exc:
-                raise DeployError(f"ghp-import failed: {exc.message}") from None
-            except Exception as exc:  # ghp-import reports a failed fast-import by crashing
-                raise DeployError(f"ghp-import could not write the commit to '{branch}' ({exc}); "
-                                  "nothing was pushed") from None
-        after = git.rev(f"refs/heads/{branch}")
-        if after is None or after == before:
-            raise DeployError(f"ghp-import did not add a commit to '{branch}'; nothing was pushed")
+        after = _commit_site(git, config, site, remote, branch, exists, text)
     if push:
         pushed = git.run("push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}", check=False)
         if pushed.returncode != 0:
@@ -170,6 +153,30 @@ def deploy(config: SiteConfig, *, remote: str = "origin", branch: str = DEFAULT_
                               f"commit is on the local branch '{branch}', the remote is unchanged")
     return DeployResult(remote, branch, short, after[:len(short)], text, push, files,
                         built.warnings, _notes(config))
+
+
+def _commit_site(git: _Git, config: SiteConfig, site: Path, remote: str, branch: str, exists: bool,
+                 text: str) -> str:
+    """Commit the built site onto the local ``branch`` with ghp-import; return the new commit."""
+    tracking = f"refs/remotes/{remote}/{branch}"  # ghp-import starts the new commit from here
+    if exists:
+        git.run("fetch", "--quiet", remote, f"+refs/heads/{branch}:{tracking}")
+    elif git.rev(tracking):
+        git.run("update-ref", "-d", tracking)  # left from a branch since deleted on the remote
+    before = git.rev(f"refs/heads/{branch}")
+    with contextlib.chdir(config.root):  # ghp-import runs git in the current folder
+        try:
+            ghp_import.ghp_import(str(site), mesg=text, remote=remote, branch=branch, push=False,
+                                  nojekyll=True, cname=config.cname or None)
+        except ghp_import.GhpError as exc:
+            raise DeployError(f"ghp-import failed: {exc.message}") from None
+        except Exception as exc:  # ghp-import reports a failed fast-import by crashing
+            raise DeployError(f"ghp-import could not write the commit to '{branch}' ({exc}); "
+                              "nothing was pushed") from None
+    after = git.rev(f"refs/heads/{branch}")
+    if after is None or after == before:
+        raise DeployError(f"ghp-import did not add a commit to '{branch}'; nothing was pushed")
+    return after
 
 
 def _refuse_branch_name(git: _Git, branch: str) -> None:
