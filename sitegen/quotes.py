@@ -306,10 +306,16 @@ class SourceText:
             cur = nxt
         _, a, b = cur
 
-        # Among near-equal cuts prefer the one that covers most of the quote: the editor
-        # should see what the source says in place of the changed words, not only the
-        # words both share. Only the chosen cut is judged on characters (difflib on
-        # characters costs a millisecond or more a call).
+        return self._judge(q, qkeys, a, b, score)
+
+    def _judge(self, q: str, qkeys: list[str], a: int, b: int, score) -> tuple[str, float, int, int]:
+        """The best cut around words [a, b) of the text, judged on characters.
+
+        Among near-equal cuts prefer the one that covers most of the quote: the editor
+        should see what the source says in place of the changed words, not only the
+        words both share. Only the chosen cuts are judged on characters (difflib on
+        characters costs a millisecond or more a call)."""
+        spans, keys, _ = self._index()
         cuts = {(x, y): (round(score(x, y) * (y - x + len(qkeys)) / 2), -abs(y - x - len(qkeys)))
                 for x in range(max(0, a - 2), a + 1) for y in range(b, min(len(keys), b + 2) + 1) if x < y}
         best = max(cuts.values())  # most words in common, then the closest in length; ties judged on characters
