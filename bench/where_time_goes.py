@@ -24,7 +24,9 @@ from sitegen.config import load_config
 from sitegen.errors import Collector
 from sitegen.loader import load_content
 from sitegen.markup import MarkdownBodies, MarkdownRenderer
+from sitegen.deps import Graph
 from sitegen.render import Renderer, page_jobs
+from sitegen.site_digests import leaf_digests
 from sitegen.resolve import resolve
 
 
@@ -67,10 +69,11 @@ def one_core(config) -> None:
     """The pages rendered one after another: Markdown first, then each template."""
     report = Collector()
     site = resolve(load_content(config, report).content, report, drafts=config.drafts, today=build_date())
-    renderer = Renderer(site, config, MarkdownBodies(MarkdownRenderer(config.markdown_extensions)))
+    renderer = Renderer(site, config, MarkdownBodies(MarkdownRenderer(config.markdown_extensions)),
+                        Graph(leaf_digests(site)))
     start = time.perf_counter()
     for sheet in site.sheets:
-        renderer.views.sheet(sheet)["body_html"].__html__()
+        renderer.views.sheet(sheet.id)["body_html"].__html__()
     markdown = time.perf_counter() - start
     spent, count, size = collections.Counter(), collections.Counter(), collections.Counter()
     for job in page_jobs(site, renderer.views, config):
