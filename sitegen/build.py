@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, output, routes
+from . import feeds, output, routes, staging
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
@@ -297,16 +297,16 @@ def build(config: SiteConfig, *, today: dt.date | None = None, jobs: int | None 
     A process that builds again and again passes the same ``session`` each time, so
     that unchanged files are not parsed, checked or converted again.
 
-    The build holds the site's lock throughout (``output.SiteLock``): a second
+    The build holds the site's lock throughout (``staging.SiteLock``): a second
     build of the same site_dir, from any command, waits until this one is done.
     """
     # A usage problem (exit 2) is reported before content problems, and before any work.
     output.check_site_dir(config.site_dir, config.docs_dir, config.root)
-    with output.SiteLock(config.site_dir) as lock:
+    with staging.SiteLock(config.site_dir) as lock:
         return _build_locked(config, lock, today=today, jobs=jobs, use_cache=use_cache, session=session)
 
 
-def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date | None, jobs: int | None,
+def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date | None, jobs: int | None,
                   use_cache: bool, session: Session | None) -> BuildResult:
     """The build itself, from the first look at the cache to the new manifest, under the site's lock."""
     one_off = session is None
@@ -325,7 +325,7 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
     inputs = input_fingerprint(config, salt, today, session.files) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
-        output.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
+        staging.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
         clock.lap("fingerprint")
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
@@ -342,19 +342,19 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
         files = update_site(plan, config, copies, cache)
         clock.lap("render")
     else:
-        staging = output.start_staging(config.site_dir, lock)
+        folder = staging.start_staging(config.site_dir, lock)
         try:
-            files = render_site(plan, config, staging, copies, jobs)
+            files = render_site(plan, config, folder, copies, jobs)
             clock.lap("render")
             if config.search:
-                index_search(staging)
+                index_search(folder)
                 clock.lap("search")
             if cache:
                 cache.forget()  # until the swap is done, the manifest would describe the wrong site
-            output.swap_into_place(staging, config.site_dir)
+            staging.swap_into_place(folder, config.site_dir)
             clock.lap("swap")
         except BaseException:
-            output.discard_staging(staging)
+            staging.discard_staging(folder)
             raise
     # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the

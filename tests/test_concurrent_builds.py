@@ -171,7 +171,7 @@ def staging_made(site, build: "Forked", timeout: float = 30) -> None:
 
 def test_a_waiting_build_names_the_build_it_waits_for(small_site):
     """The test holds the site's lock itself: `sitegen build` and `mkdocs build` both wait for it."""
-    from sitegen.output import SiteLock
+    from sitegen.staging import SiteLock
 
     site = small_site
     assert site.run("build").returncode == 0

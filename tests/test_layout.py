@@ -18,7 +18,7 @@ LAYERS = [
     ("base", ["__init__", "errors", "workers", "countries", "hostname", "model"]),
     ("config", ["config", "themes"]),
     ("read", ["read"]),
-    ("check", ["quotes", "resolve"]),
+    ("check", ["folding", "quotes", "resolve"]),
     ("render", ["render"]),
     ("write", ["write"]),
     ("build", ["session", "build"]),
