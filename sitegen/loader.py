@@ -603,7 +603,7 @@ class _Reader:
 
     def _stored(self, kind: str, shown: str, sha: str) -> tuple | None:
         value = self.store.get(kind, shown, sha) if self.store is not None else None
-        if not (isinstance(value, list) and len(value) == 4 and isinstance(value[2], list)):
+        if not (isinstance(value, list) and len(value) == 4 and isinstance(value[1], list)):
             return None
         result, problems, failed, cites = value
         if kind == "sheet" and isinstance(result, Sheet) and self.citations is not None and isinstance(cites, list):

@@ -30,11 +30,12 @@ from .cache import digest
 from .errors import Diagnostic
 from .model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
 
-FORMAT = "sitegen-records 1"
+FORMAT = "sitegen-records 2"
 RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen
 _CLASSES = {cls.__name__: cls for cls in (Pos, PartialDate, Cite, KeyFact, Figure, Event, Sheet, Source,
                                           Page, Topic, Entity, Diagnostic)}
-_FIELDS = {name: frozenset(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+_FIELD_SETS = {name: set(fields) for name, fields in _FIELDS.items()}
 
 
 class CodecError(ValueError):
@@ -42,46 +43,60 @@ class CodecError(ValueError):
 
 
 def encode(value: Any) -> Any:
-    """JSON-ready form: scalars as they are, everything else a list whose first item is its tag."""
+    """JSON-ready form: scalars and lists as they are; tuples, mappings, dates and records as
+    objects tagged with '#...' (every object in an entry is one of these)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, tuple):
-        return ["T", *(encode(v) for v in value)]
     if isinstance(value, list):
-        return ["L", *(encode(v) for v in value)]
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"#t": [encode(v) for v in value]}
     if isinstance(value, dict):
-        return ["D", *([encode(k), encode(v)] for k, v in value.items())]
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return ["date", value.isoformat()]
+        if value and all(type(v) is Pos for v in value.values()) and len({v.path for v in value.values()}) == 1:
+            path = next(iter(value.values())).path  # a record's positions: all in its own file
+            return {"#ps": [path, [[encode(k), v.line, v.col] for k, v in value.items()]]}
+        return {"#d": [[encode(k), encode(v)] for k, v in value.items()]}
+    if type(value) is Pos:
+        return {"#P": [value.path, value.line, value.col]}
+    if type(value) is dt.date:
+        return {"#date": value.isoformat()}
     name = type(value).__name__
     if _CLASSES.get(name) is type(value):
-        return [name, {f: encode(getattr(value, f)) for f in sorted(_FIELDS[name])}]
+        return {"#": name, **{f: encode(getattr(value, f)) for f in _FIELDS[name]}}
     raise CodecError(f"cannot store a {name}")
 
 
-def decode(data: Any) -> Any:
-    """The value :func:`encode` made; anything else raises CodecError."""
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    if not isinstance(data, list) or not data or not isinstance(data[0], str):
-        raise CodecError("not an encoded value")
-    tag, rest = data[0], data[1:]
-    if tag == "T":
-        return tuple(decode(v) for v in rest)
-    if tag == "L":
-        return [decode(v) for v in rest]
-    if tag == "D":
-        if not all(isinstance(p, list) and len(p) == 2 for p in rest):
-            raise CodecError("bad mapping")
-        return {decode(k): decode(v) for k, v in rest}
-    if tag == "date" and len(rest) == 1 and isinstance(rest[0], str):
-        return dt.date.fromisoformat(rest[0])
-    cls = _CLASSES.get(tag)
-    if cls is None or len(rest) != 1 or not isinstance(rest[0], dict) or set(rest[0]) != _FIELDS[tag]:
-        raise CodecError(f"unknown tag {tag!r}")
+def _pos(path: Any, line: Any, col: Any) -> Pos:
+    if not (isinstance(path, str) and type(line) is int and type(col) is int):
+        raise CodecError("bad position")
+    return Pos(path, line, col)
+
+
+def _object(d: dict) -> Any:
+    """Build one tagged object, from the inside out (json's object_hook); CodecError otherwise."""
+    if len(d) == 1:
+        (tag, v), = d.items()
+        if tag == "#t" and isinstance(v, list):
+            return tuple(v)
+        if tag == "#d" and isinstance(v, list):
+            return {k: item for k, item in v}
+        if tag == "#ps" and isinstance(v, list) and len(v) == 2 and isinstance(v[1], list):
+            return {k: _pos(v[0], line, col) for k, line, col in v[1]}
+        if tag == "#P" and isinstance(v, list) and len(v) == 3:
+            return _pos(*v)
+        if tag == "#date" and isinstance(v, str):
+            return dt.date.fromisoformat(v)
+    name = d.pop("#", None)
+    if not isinstance(name, str) or name not in _CLASSES or d.keys() != _FIELD_SETS[name]:
+        raise CodecError("unknown object")
+    return _CLASSES[name](**d)
+
+
+def decode(text: str) -> Any:
+    """The value whose :func:`encode` was dumped as ``text``; anything else raises CodecError."""
     try:
-        return cls(**{k: decode(v) for k, v in rest[0].items()})
-    except TypeError as exc:
+        return json.loads(text, object_hook=_object)
+    except (ValueError, TypeError, RecursionError) as exc:  # CodecError is a ValueError
         raise CodecError(str(exc)) from None
 
 
@@ -180,9 +195,10 @@ class RecordStore:
                                   "AND salt = ?", (kind, shown, sha, self.salt)).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or row[1] != digest(kind, shown, sha, self.salt, row[0]):
-            return None
-        return _loads(row[0])
+        value = _loads(row[0]) if row is not None and row[1] == digest(kind, shown, sha, self.salt, row[0]) else None
+        if value is None:
+            self.present.discard((kind, shown, sha))  # a bad entry is replaced by this build's
+        return value
 
     def put(self, kind: str, shown: str, sha: str, value: Any) -> None:
         if self.db is None or (kind, shown, sha) in self.present:
@@ -262,8 +278,8 @@ class _transaction:
 
 def _loads(text: str) -> Any:
     try:
-        return decode(json.loads(text))
-    except (ValueError, TypeError, RecursionError):
+        return decode(text)
+    except CodecError:
         return None
 
 

@@ -283,9 +283,9 @@ def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.da
 
 def _result_value(result: _SheetResult) -> list:
     """A result as plain data for the store: notes name their source by id."""
-    notes = [(n.number, n.source.id, n.quote, n.anchor) for n in result.links.notes]
-    index = [(s, q, n.number) for (s, q), n in result.links.note_index.items()]
-    passages = [(i, p.start, p.end, p.anchor, p.quote) for i, p in result.passages]
+    notes = [[n.number, n.source.id, n.quote, n.anchor] for n in result.links.notes]
+    index = [[s, q, n.number] for (s, q), n in result.links.note_index.items()]
+    passages = [[i, p.start, p.end, p.anchor, p.quote] for i, p in result.passages]
     return [notes, index, result.links.stale, result.topics, result.entities, result.cited, passages,
             result.problems]
 
