@@ -129,7 +129,7 @@ class RecordStore:
         self.present: set[tuple[str, str, str]] = set()  # (kind, shown, sha) stored for this salt
         self.new_records: dict[tuple[str, str], tuple[str, str]] = {}
         self.new_checks: dict[str, tuple[str, str]] = {}
-        self.counters = {"parsed": 0, "checked": 0, "hashed": 0}
+        self.broken = False                        # a read found the file damaged: replace it when saving
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection | None:
@@ -193,7 +193,8 @@ class RecordStore:
         try:
             row = self.db.execute("SELECT value, checksum FROM records WHERE kind = ? AND shown = ? AND sha = ? "
                                   "AND salt = ?", (kind, shown, sha, self.salt)).fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
             return None
         value = _loads(row[0]) if row is not None and row[1] == digest(kind, shown, sha, self.salt, row[0]) else None
         if value is None:
@@ -217,7 +218,8 @@ class RecordStore:
         try:
             row = self.db.execute("SELECT value, checksum FROM checks WHERE sheet = ? AND key = ?",
                                   (sheet, key)).fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
             return None
         if row is None or row[1] != digest(sheet, key, row[0]):
             return None
@@ -237,11 +239,21 @@ class RecordStore:
         (``sheets`` None: checks are kept as they are)."""
         if self.db is None:
             return
-        try:
-            with _transaction(self.db) as db:
-                self._write(db, stats, shown, sheets)
-        except sqlite3.Error:
-            pass  # locked or broken: the next build parses again
+        for attempt in (1, 2):
+            try:
+                if self.broken:  # start afresh with what this build made
+                    self.close()
+                    self._discard()
+                    self.db, self.broken = self._connect(), False
+                with _transaction(self.db) as db:
+                    self._write(db, stats, shown, sheets)
+                break
+            except sqlite3.Error as exc:  # locked: the next build parses again; damaged: replaced
+                self.broken = not _locked(exc) and attempt == 1
+                if not self.broken:
+                    break
+            except OSError:
+                break
         self.new_records, self.new_checks = {}, {}
 
     def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str]) -> None:
@@ -289,7 +301,7 @@ def known_sha(stats: dict[str, tuple], path: str, stat: tuple) -> str | None:
     entry = stats.get(path)
     if entry is None or not stat or tuple(entry[0]) != tuple(stat):
         return None
-    if entry[2] - max(stat[1], stat[2]) < RACY_NS:
+    if entry[2] - stat[1] < RACY_NS:
         return None
     return entry[1]
 
