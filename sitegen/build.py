@@ -69,18 +69,18 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
     session = session or Session()
-    found = inputs.scan if inputs and inputs.scan else scan(config, session.files, keep=config.max_file_size)
+    found = inputs.scan if inputs else None  # none without the cache: the loader reads every file itself
     loaded = load_content(config, report, session, contents, found, store)
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)
     check_links(site, LinkRules.from_config(config), report)
     clock.lap("resolve")
-    if store is not None:  # kept even when the build fails: the next one parses only what is fixed
+    if store is not None and found is not None:  # kept even when the build fails: the next parses what was fixed
         store.save(found.known, {f.shown for f in found.files}, set(loaded.content.sheets))
         clock.lap("records")
     if stats is not None:
-        stats.update(hashed=found.hashed, parsed=loaded.parsed, checked=session.checked)
+        stats.update(hashed=found.hashed if found else 0, parsed=loaded.parsed, checked=session.checked)
     report.raise_if_errors(strict=config.strict)
     return loaded, site, report.warnings
 

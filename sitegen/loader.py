@@ -45,6 +45,7 @@ class Loaded:
     content: Content
     assets: dict[str, Path] = field(default_factory=dict)    # output path -> file to copy
     parsed: int = 0                                          # files parsed (not found in a memo or the store)
+    scan: "Scan | None" = None                               # the build's scan, when it made one
 
 
 def load_content(config: SiteConfig, report: Collector, session: Session | None = None,
@@ -54,13 +55,15 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     (else docs_dir is scanned here); a file whose bytes a session or the ``store`` has parsed
     before is not read or parsed again. ``contents`` holds files already read, used as read."""
     docs = config.docs_dir
-    if found is None:
-        found = scan(config, session.files if session else {}, keep=config.max_file_size)
-    report.extend(found.report.items)
-    files = found.files
-    contents = {**(contents or {}), **{f.path: f.raw for f in files if f.raw is not None}}
     reader = _Reader(config, report, session.parsed if session else {}, contents, store,
-                     session.citations if session else {}, {f.path: f.sha for f in files})
+                     session.citations if session else {})
+    if found is None:  # nothing to compare with: every file is read when it is parsed
+        files = reader.walk()
+    else:
+        report.extend(found.report.items)
+        files = found.files
+        reader.contents.update((f.path, f.raw) for f in files if f.raw is not None)
+        reader.shas = {f.path: f.sha for f in files}
     ahead = _parse_sheets_ahead(config, files, reader.memo, reader.contents, reader.citations, store)
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
@@ -205,7 +208,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     entities, entity_positions = vocab["entities"]
     content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
                       frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
-    return Loaded(content, assets, reader.parsed + ahead)
+    return Loaded(content, assets, reader.parsed + ahead, found)
 
 
 def theme_assets(config: SiteConfig) -> dict[str, Path]:
@@ -436,11 +439,11 @@ class Scan:
     hashed: int = 0                                    # files read to hash them
 
 
-def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = None) -> Scan:
+def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = None, hashing: bool = True) -> Scan:
     """Walk docs_dir once: a folder's files by name, then its sub-folders by name; hidden files,
     editors' leftovers and symlinks that leave docs_dir are skipped as the loader always has.
     A file whose stat matches ``known`` (and was not racily clean) is not opened; the others are
-    hashed, and their bytes kept when at most ``keep``."""
+    hashed, and their bytes kept when at most ``keep`` (without ``hashing``, only stat'ed)."""
     limit = max(config.max_file_size, config.max_asset_size) if limit is None else limit
     found = Scan([], Collector(), [], {})
 
@@ -461,7 +464,7 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
         for entry in files:
             if not entry.name.endswith(SKIPPED_SUFFIXES):
                 if (not entry.is_symlink() or _inside(config, found.report, Path(entry.path))) and entry.is_file():
-                    _add_file(config, found, known, prefix + entry.name, entry.path, keep, limit)
+                    _add_file(config, found, known, prefix + entry.name, entry.path, keep, limit, hashing)
         for entry in folders:
             visit(entry.path, prefix + entry.name + "/")
 
@@ -469,7 +472,8 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
     return found
 
 
-def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int) -> None:
+def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int,
+              hashing: bool = True) -> None:
     """Stat one file (through a symlink: its target is what is read), and hash it unless known."""
     try:
         stat = records.file_stat(os.stat(path))
@@ -478,6 +482,8 @@ def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str,
     sha, raw, when = records.known_sha(known, path, stat), None, 0
     if sha is not None:
         when = known[path][2]
+    elif not hashing:
+        pass
     elif stat and stat[0] > limit:  # not even opened: the loader refuses it, or never reads it
         found.parts += [rel, f"more than {limit} bytes"]
     elif stat:
@@ -597,7 +603,7 @@ class _Reader:
             self.parsed += 1
         if self.memo is not None:
             self.memo[(kind, shown)] = entry
-        if self.store is not None:
+        if self.store is not None and self.store.wants(kind, shown, entry[0]):
             self.store.put(kind, shown, entry[0], self._value(kind, entry))
         return entry
 
@@ -615,7 +621,8 @@ class _Reader:
         _, result, problems, failed = entry
         cites = None
         if kind == "sheet" and isinstance(result, Sheet):
-            cites = (self.citations or {}).get(citation_key(result)) or inline_citations(result)
+            cites = (self.citations or {}).get(citation_key(result))
+            cites = inline_citations(result) if cites is None else cites
         return [result, problems, failed, cites]
 
     def ok(self, path: str) -> bool:
@@ -623,7 +630,7 @@ class _Reader:
 
     def walk(self) -> list[SourceFile]:
         """Every file to read (see :func:`scan`), its problems reported here."""
-        found = scan(self.config, {})
+        found = scan(self.config, {}, hashing=False)
         self.report.extend(found.report.items)
         return found.files
 

@@ -201,8 +201,12 @@ class RecordStore:
             self.present.discard((kind, shown, sha))  # a bad entry is replaced by this build's
         return value
 
+    def wants(self, kind: str, shown: str, sha: str) -> bool:
+        """Whether an entry for these bytes is missing (worth encoding and storing)."""
+        return self.db is not None and (kind, shown, sha) not in self.present
+
     def put(self, kind: str, shown: str, sha: str, value: Any) -> None:
-        if self.db is None or (kind, shown, sha) in self.present:
+        if not self.wants(kind, shown, sha):
             return
         try:
             text = json.dumps(encode(value), ensure_ascii=False, separators=(",", ":"))
@@ -244,9 +248,10 @@ class RecordStore:
                 if self.broken:  # start afresh with what this build made
                     self.close()
                     self._discard()
-                    self.db, self.broken = self._connect(), False
+                    self.db, self.broken, self.stats = self._connect(), False, {}
                 with _transaction(self.db) as db:
                     self._write(db, stats, shown, sheets)
+                self.stats = {p: (tuple(e[0]), e[1], e[2]) for p, e in stats.items()}
                 break
             except sqlite3.Error as exc:  # locked: the next build parses again; damaged: replaced
                 self.broken = not _locked(exc) and attempt == 1
@@ -257,9 +262,10 @@ class RecordStore:
         self.new_records, self.new_checks = {}, {}
 
     def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str]) -> None:
-        db.execute("DELETE FROM files")
-        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)",
-                       [(p, json.dumps(list(st)), sha, rec) for p, (st, sha, rec) in stats.items()])
+        db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in self.stats if p not in stats])
+        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                       [(p, json.dumps(list(entry[0])), entry[1], entry[2]) for p, entry in stats.items()
+                        if self.stats.get(p) != (tuple(entry[0]), entry[1], entry[2])])
         db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
                        [(k, s, sha, self.salt, text, digest(k, s, sha, self.salt, text))
                         for (k, s), (sha, text) in self.new_records.items()])
@@ -267,8 +273,9 @@ class RecordStore:
                        [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
         gone = [(k, s) for k, s in db.execute("SELECT kind, shown FROM records") if s not in shown]
         db.executemany("DELETE FROM records WHERE kind = ? AND shown = ?", gone)
-        gone_checks = [(i,) for (i,) in db.execute("SELECT sheet FROM checks") if sheets is not None and i not in sheets]
-        db.executemany("DELETE FROM checks WHERE sheet = ?", gone_checks)
+        if sheets is not None:
+            gone = [(i,) for (i,) in db.execute("SELECT sheet FROM checks") if i not in sheets]
+            db.executemany("DELETE FROM checks WHERE sheet = ?", gone)
 
     def close(self) -> None:
         if self.db is not None:
