@@ -9,7 +9,6 @@ place in one step. A failed build leaves the previous site as it was.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import subprocess
 import sys
@@ -22,7 +21,8 @@ from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
-from .loader import load_content, theme_assets
+from .loader import Scan, load_content, restat, scan, theme_assets
+from .records import RecordStore, parse_salt
 from .markup import MarkdownBodies, MarkdownRenderer
 from .deps import Entry, Graph, Memo, node, persisted_values
 from .render import PageJob, Renderer, page_jobs, render_pages
@@ -42,6 +42,7 @@ class BuildResult:
     rendered: int = 0                  # pages rendered by this build (the rest were unchanged)
     up_to_date: bool = False           # nothing changed since the last build: nothing was written
     timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)  # files hashed, files parsed, sheets checked
 
 
 class _Clock:
@@ -64,16 +65,25 @@ def build_date() -> dt.date:
 
 
 def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: Session | None = None,
-            contents: dict[str, bytes] | None = None):
+            contents: dict[str, bytes] | None = None, inputs: Inputs | None = None,
+            store: RecordStore | None = None, stats: dict | None = None):
     if not config.docs_dir.is_dir():
         raise UsageError(f"the docs_dir '{config.shown(config.docs_dir)}' does not exist; create it, or set docs_dir in "
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
-    loaded = load_content(config, report, session, contents)
+    session = session or Session()
+    found = inputs.scan if inputs else None  # none without the cache: the loader reads every file itself
+    loaded = load_content(config, report, session, contents, found, store)
     clock.lap("load")
-    site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session)
+    site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
+                   store=store)
     check_links(site, LinkRules.from_config(config), report)
     clock.lap("resolve")
+    if store is not None and found is not None:  # kept even when the build fails: the next parses what was fixed
+        store.save(found.known, {f.shown for f in found.files}, set(loaded.content.sheets))
+        clock.lap("records")
+    if stats is not None:
+        stats.update(hashed=found.hashed if found else 0, parsed=loaded.parsed, checked=session.checked)
     report.raise_if_errors(strict=config.strict)
     return loaded, site, report.warnings
 
@@ -183,103 +193,27 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
 
 @dataclass
 class Inputs:
-    """What a build reads from docs_dir, read once: the loader parses these very bytes, so
-    the site a build writes is always the site its fingerprint describes."""
+    """What a build reads from docs_dir, found by one scan: the loader parses the bytes the scan
+    read (and the records the cache holds for the sha256s it found), so the site a build writes
+    is always the site its fingerprint describes."""
 
     fingerprint: str
     contents: dict[str, bytes]                          # path as walked -> bytes, for the loader
-    stats: dict[str, tuple] = field(default_factory=dict)  # path -> (size, mtime, ctime, inode)
+    stats: dict[str, tuple] = field(default_factory=dict)  # path -> (size, mtime, ctime, inode), folders too
+    scan: Scan | None = None
 
 
 def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict | None = None) -> Inputs:
-    """One hash of everything a build reads: every file under docs_dir, the settings
-    and templates (in the salt) and the build date. Reading bytes is cheap; parsing
-    is not, so an unchanged site is recognised before anything is parsed.
+    """One hash of everything a build reads: every file under docs_dir the loader reads (its name
+    and sha256), what the scan found wrong, the settings and templates (in the salt) and the
+    build date. An unchanged site is recognised before anything is parsed.
 
-    ``known`` (a session's) maps each file read before to its (size, mtime, ctime,
-    inode), bytes and their hash: a file whose four are unchanged is not read again.
+    ``known`` (a session's, or the record cache's) maps each file hashed before to its
+    (size, mtime, ctime, inode), sha256 and when it was hashed: such a file is not read again.
     """
-    parts: list[bytes | str] = [salt, today.isoformat()]
-    contents: dict[str, bytes] = {}
-    limit = max(config.max_file_size, config.max_asset_size)
-    stats = _walk_inputs(config.docs_dir, parts, contents, known, keep=config.max_file_size, limit=limit)
-    return Inputs(digest(*parts), contents, stats)
-
-
-def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
-    """(the file's bytes if it has at most ``keep`` of them, else None; a hash of them).
-
-    Read in chunks, so a file costs memory only up to ``keep``; a file of more
-    than ``limit`` bytes is not hashed to its end: the loader refuses it as too
-    large, or it is one sitegen never publishes (hidden, ignored), so its
-    size stands for its bytes.
-    """
-    hasher, kept, total = hashlib.sha256(), [], 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            total += len(chunk)
-            if total > limit:
-                return None, f"more than {limit} bytes".encode("ascii")
-            hasher.update(chunk)
-            if kept is not None and total <= keep:
-                kept.append(chunk)
-            else:
-                kept = None
-    return (b"".join(kept) if kept is not None else None), hasher.digest()
-
-
-def _walk_inputs(docs: Path, parts: list | None = None, contents: dict | None = None,
-                 known: dict | None = None, keep: int = 0, limit: int = 0) -> dict[str, tuple]:
-    """The (size, mtime, ctime, inode) of everything under docs_dir; with ``parts``, also
-    the names and the hashes of the bytes that make up the fingerprint (the bytes of files of
-    at most ``keep`` bytes read into ``contents``, for the loader; see fingerprint_file)."""
-    stats: dict[str, tuple] = {}
-    seen: dict = {}
-
-    def read(path: str, stat: tuple) -> bytes:
-        entry = known.get(path) if known is not None and stat else None
-        if entry is None or entry[0] != stat:
-            if stat and stat[0] > limit:  # not even opened
-                entry = (stat, None, f"more than {limit} bytes".encode("ascii"))
-            else:
-                entry = (stat, *fingerprint_file(path, keep, limit))
-        seen[path] = entry
-        if entry[1] is not None:
-            contents[path] = entry[1]
-        return entry[2]
-
-    def walk(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as found:
-            entries = sorted(found, key=lambda e: e.name)
-        for entry in entries:
-            try:
-                st = entry.stat(follow_symlinks=False)
-                stats[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            except OSError:
-                stats[entry.path] = ()
-            if parts is not None:
-                parts.append(prefix + entry.name)
-            try:
-                if entry.is_symlink():  # not followed, but where it points is part of the input
-                    real = Path(entry.path).resolve(strict=True)
-                    if parts is not None:
-                        parts.append(fingerprint_file(real, 0, limit)[1] if real.is_relative_to(docs) and real.is_file()
-                                     else str(real))
-                elif entry.is_dir():
-                    walk(entry.path, prefix + entry.name + "/")
-                elif parts is not None and entry.is_file(follow_symlinks=False):
-                    parts.append(read(entry.path, stats[entry.path]))
-                elif parts is not None:
-                    parts.append("not a file")  # a pipe or a device: the loader skips it
-            except (OSError, RuntimeError) as exc:  # broken links, loops: the loader reports them
-                if parts is not None:
-                    parts.append(f"unreadable: {type(exc).__name__} {getattr(exc, 'errno', '')}")
-
-    walk(str(docs), "")
-    if known is not None:  # what the next build of the session can trust without reading
-        known.clear()
-        known.update(seen)
-    return stats
+    found = scan(config, known or {}, keep=config.max_file_size)
+    parts = [salt, today.isoformat(), *found.parts, *(d.format() for d in found.report.items)]
+    return Inputs(digest(*parts), {f.path: f.raw for f in found.files if f.raw is not None}, found.stats, found)
 
 
 def static_files(config: SiteConfig, assets: dict[str, Path]) -> dict[str, Path]:
@@ -322,15 +256,34 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
     salt = config_salt(config)
     session.start(salt)
     cache = BuildCache(config, salt) if use_cache else None
-    inputs = input_fingerprint(config, salt, today, session.files) if cache else Inputs("", {})
+    store = RecordStore(config.cache_dir, parse_salt(config)) if use_cache else None
+    try:
+        return _build_stored(config, lock, session, cache, store, salt, today, jobs, one_off, clock)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, cache: BuildCache | None,
+                  store: RecordStore | None, salt: str, today: dt.date, jobs: int, one_off: bool,
+                  clock: _Clock) -> BuildResult:
+    """From the fingerprint on: the record cache is open (or not used)."""
+    stats: dict[str, int] = {}
+    known = {**store.stats, **session.files} if store is not None else session.files
+    inputs = input_fingerprint(config, salt, today, known) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
+    if inputs.scan is not None:
+        session.files = inputs.scan.known
+        stats["hashed"] = inputs.scan.hashed
     if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
         staging.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
+        if store is not None and inputs.scan is not None:
+            store.save(inputs.scan.known, {f.shown for f in inputs.scan.files}, None)
         clock.lap("fingerprint")
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
-        return BuildResult(None, warnings, timings=clock.timings, up_to_date=True)
+        return BuildResult(None, warnings, timings=clock.timings, up_to_date=True, stats=stats)
     clock.lap("fingerprint")
-    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents)
+    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
     inputs.contents = {}  # parsed now: let the bytes go before rendering
     if one_off:
         session.forget_sources()  # nobody builds again with this session: free them for the render
@@ -359,7 +312,7 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
     # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the
     # next build renders again instead of trusting a fingerprint of other bytes.
-    if cache and _walk_inputs(config.docs_dir) == inputs.stats:
+    if cache and restat(inputs.stats) == inputs.stats:
         cache.save(fingerprint, plan.graph.memo, outputs(plan),
                    [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files)
         plan.graph.store.keep(*persisted_values(plan.graph.memo))
@@ -367,7 +320,7 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
         clock.lap("cache")
     session.memo = plan.graph.memo  # the next build of this session starts from what this one checked
     return BuildResult(site, warnings, pages=len(plan.paths), files=len(outputs(plan)) + len(files),
-                       rendered=len(plan.pending), timings=clock.timings)
+                       rendered=len(plan.pending), timings=clock.timings, stats=stats)
 
 
 def index_search(folder: Path) -> None:

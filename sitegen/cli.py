@@ -115,6 +115,8 @@ def build(config_file: str, drafts: bool, strict: bool, timings: bool, no_cache:
         if timings or _VERBOSITY["level"] > 0:
             for stage, seconds in result.timings.items():
                 click.echo(f"  {stage:<12} {seconds * 1000:8.1f} ms", err=True)
+            for counter, count in result.stats.items():
+                click.echo(f"  {counter:<12} {count:8d}", err=True)
     _run(action)
 
 

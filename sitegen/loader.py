@@ -15,12 +15,13 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from . import frontmatter, markup, schema, workers, yamlload
+from . import frontmatter, markup, records, schema, workers, yamlload
 from .config import SiteConfig
+from .cache import digest
 from .errors import Collector, ContentError, utf8_problem
 from .model import Content, Page, Sheet, Source, is_id
 from .resolve import citation_key, inline_citations
@@ -43,18 +44,27 @@ class Loaded:
 
     content: Content
     assets: dict[str, Path] = field(default_factory=dict)    # output path -> file to copy
+    parsed: int = 0                                          # files parsed (not found in a memo or the store)
+    scan: "Scan | None" = None                               # the build's scan, when it made one
 
 
 def load_content(config: SiteConfig, report: Collector, session: Session | None = None,
-                 contents: dict[str, bytes] | None = None) -> Loaded:
-    """Read everything under docs_dir; problems go to ``report``. With a session,
-    files whose bytes are unchanged since its last build are not parsed again.
-    ``contents`` holds files already read (by path as walked), which are used as read."""
+                 contents: dict[str, bytes] | None = None, found: Scan | None = None,
+                 store: records.RecordStore | None = None) -> Loaded:
+    """Read everything under docs_dir; problems go to ``report``. ``found`` is the build's scan
+    (else docs_dir is scanned here); a file whose bytes a session or the ``store`` has parsed
+    before is not read or parsed again. ``contents`` holds files already read, used as read."""
     docs = config.docs_dir
-    reader = _Reader(config, report, session.parsed if session else {}, contents)
-    files = reader.walk()
-    if not reader.memo:  # nothing remembered: a first build, where parsing is most of the load
-        _parse_sheets_ahead(config, files, reader.memo, reader.contents, session.citations if session else None)
+    reader = _Reader(config, report, session.parsed if session else {}, contents, store,
+                     session.citations if session else {})
+    if found is None:  # nothing to compare with: every file is read when it is parsed
+        files = reader.walk()
+    else:
+        report.extend(found.report.items)
+        files = found.files
+        reader.contents.update((f.path, f.raw) for f in files if f.raw is not None)
+        reader.shas = {f.path: f.sha for f in files}
+    ahead = _parse_sheets_ahead(config, files, reader.memo, reader.contents, reader.citations, store)
     sheets: dict[str, Sheet] = {}
     sources: dict[str, Source] = {}
     pages: dict[str, Page] = {}
@@ -78,8 +88,8 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
         seen_urls[key] = (shown, url)
         return True
 
-    for rel, path in files:
-        shown = config.shown(path)
+    for file in files:
+        rel, path, shown = file.rel, file.path, file.shown
         parts = rel.split("/")
         stem, suffix = os.path.splitext(parts[-1])
         unusable = _unusable_name(parts)
@@ -105,23 +115,19 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
                 bad_names.append((stem, shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
                 continue
             if suffix == ".txt":
-                raw = reader.read_bytes(path, shown)
-                text = reader.decode(raw, shown) if raw is not None else None
-                if text is not None:
-                    texts[stem] = (text, raw, shown)
+                entry = reader.text(path, shown)
+                if entry is not None and entry[1] is not None:
+                    texts[stem] = (entry[1], entry[0], shown)
                 else:
                     broken["source"].add(stem)
             elif claim(f"sources/{stem}/", shown):
-                data = reader.yaml_file(path, shown)
-                if isinstance(data, YMap):
-                    source_yml[stem] = (shown, data)
+                parsed = reader.source(stem, path, shown)
+                if parsed is not None and parsed[1] is not None:
+                    source_yml[stem] = (shown, parsed, reader.shas.get(path) or "")
                 else:
                     broken["source"].add(stem)
-                    if reader.ok(path):
-                        report.error(shown, 1, 1, "a source file must be a mapping of fields", "start with 'title: ...'")
         elif parts[0] == "data" and len(parts) == 2 and stem in vocab and suffix in (".yml", ".yaml"):
-            data = reader.yaml_file(path, shown)
-            vocab[stem] = schema.vocabulary_from_yaml(stem, shown, data, report)
+            vocab[stem] = reader.vocabulary(stem, path, shown) or ({}, {})
             if not reader.ok(path):
                 broken["vocabulary"].add(stem)
         elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
@@ -160,36 +166,37 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
         if taken:
             claim(url, shown)
 
-    for source_id, (shown, data) in sorted(source_yml.items()):
+    for source_id, (shown, (source, start), yml_sha) in sorted(source_yml.items()):
         text_info = texts.pop(source_id, None)
-        source = schema.source_from_yaml(source_id, shown, data, report)
         if source is None or source_id in broken["source"]:
             broken["source"].add(source_id)
             continue
         if text_info:
-            text, raw, text_shown = text_info
-            digest = hashlib.sha256(raw).hexdigest()
+            text, sha, text_shown = text_info
             if not source.sha256:
-                line, col = data.start
+                line, col = start
                 report.error(shown, line, col, f"missing required field 'sha256': {text_shown} exists",
-                             f"add 'sha256: {digest}' after checking that the stored text is the one received")
+                             f"add 'sha256: {sha}' after checking that the stored text is the one received")
                 broken["source"].add(source_id)
                 continue
-            if source.sha256 != digest:
+            if source.sha256 != sha:
                 pos = source.pos("sha256")
                 report.error(shown, pos.line, pos.col,
-                             f"the stored text {text_shown} does not match its sha256 (it has {digest})",
+                             f"the stored text {text_shown} does not match its sha256 (it has {sha})",
                              "stored texts are kept byte for byte as received: undo the edit to the .txt; "
                              "if the new text is genuinely a new version, update sha256")
                 broken["source"].add(source_id)
                 continue
-            source = _with_text(source, text, text_shown)
+            source = replace(source, text=text, text_path=text_shown,
+                             digest=digest("source", shown, yml_sha, text_shown, sha))
         elif source.sha256:
             pos = source.pos("sha256")
             report.error(shown, pos.line, pos.col, f"'sha256' is set but there is no stored text {source_id}.txt",
                          "add the .txt beside the .yml, or remove sha256")
             broken["source"].add(source_id)
             continue
+        else:
+            source = replace(source, digest=digest("source", shown, yml_sha))
         sources[source_id] = source
     for source_id, (_, _, text_shown) in sorted(texts.items()):
         if source_id in broken["source"]:
@@ -201,7 +208,7 @@ def load_content(config: SiteConfig, report: Collector, session: Session | None 
     entities, entity_positions = vocab["entities"]
     content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
                       frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
-    return Loaded(content, assets)
+    return Loaded(content, assets, reader.parsed + ahead, found)
 
 
 def theme_assets(config: SiteConfig) -> dict[str, Path]:
@@ -285,21 +292,27 @@ def _glob(pattern: str) -> re.Pattern:
 PARALLEL_PARSE = 200  # sheets; below it a worker pool costs more than it saves
 
 
-def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, str]], memo: dict,
-                        contents: dict[str, bytes] | None = None, citations: dict | None = None) -> None:
-    """Parse the sheets on every core, into the memo where the loader then finds them
-    (and find their inline citations, for the resolver).
+def _parse_sheets_ahead(config: SiteConfig, files: list[SourceFile], memo: dict,
+                        contents: dict[str, bytes] | None = None, citations: dict | None = None,
+                        store: records.RecordStore | None = None) -> int:
+    """Parse the sheets that neither the memo nor the store knows, on every core, into the memo
+    where the loader then finds them (with their inline citations, for the resolver).
 
-    Each worker returns its memo entries (records and problems, which pickle as
-    plain data). The loader still reads every file and uses an entry only when
-    the bytes are the same, so the result is the same as parsing one file after another.
+    Each worker returns its memo entries (records and problems, which pickle as plain
+    data between the processes, never to disk), keyed by the bytes they were parsed from,
+    so the result is the same as parsing one file after another.
     """
-    sheets = [(rel[len("sheets/"):-3], path) for rel, path in files
-              if rel.startswith("sheets/") and rel.endswith(".md") and rel.count("/") == 1]
+    def known(f: SourceFile) -> bool:
+        entry = memo.get(("sheet", f.shown))
+        return (entry is not None and entry[0] == f.sha) or (
+            store is not None and ("sheet", f.shown, f.sha) in store.present)
+
+    sheets = [(f.rel[len("sheets/"):-3], f) for f in files
+              if f.rel.startswith("sheets/") and f.rel.endswith(".md") and f.rel.count("/") == 1 and not known(f)]
 
     def parse(start: int, end: int) -> tuple[list, list]:
-        reader = _Reader(config, Collector(), {}, contents)
-        found = [reader.sheet(stem, path, config.shown(path)) for stem, path in sheets[start:end]]
+        reader = _Reader(config, Collector(), {}, contents, shas={f.path: f.sha for _, f in sheets[start:end]})
+        found = [reader.sheet(stem, f.path, f.shown) for stem, f in sheets[start:end]]
         return list(reader.memo.items()), [(citation_key(s), inline_citations(s)) for s in found if s]
 
     if len(sheets) >= PARALLEL_PARSE:
@@ -307,11 +320,19 @@ def _parse_sheets_ahead(config: SiteConfig, files: list[tuple[str, str]], memo: 
             memo.update(entries)
             if citations is not None:
                 citations.update(cited)
+        return len(sheets)
+    return 0
 
 
-def _with_text(source: Source, text: str, text_path: str) -> Source:
-    from dataclasses import replace
-    return replace(source, text=text, text_path=text_path)
+def _with_digest(result: Any, kind: str, shown: str, sha: str) -> Any:
+    """Mark a parsed record with what it was made from: equal digests, equal records.
+    A vocabulary's records are marked by their fields; a source when its text is joined."""
+    if isinstance(result, (Sheet, Page)):
+        return replace(result, digest=digest(kind, shown, sha))
+    if kind == "vocabulary" and isinstance(result, tuple):
+        found, positions = result
+        return {k: replace(r, digest=digest(type(r).__name__, repr(astuple(r)))) for k, r in found.items()}, positions
+    return result
 
 
 # Device names Windows reserves in every folder, whatever the extension: a repository
@@ -394,85 +415,226 @@ def _difference(url: str, other: str) -> str:
     return "the two names differ only in case and Unicode normalisation"
 
 
+@dataclass(slots=True)
+class SourceFile:
+    """One file under docs_dir as the scan found it; ``raw`` only when the scan had to read it."""
+
+    rel: str                    # path relative to docs_dir, with '/'
+    path: str                   # path as walked
+    shown: str                  # path as messages show it
+    stat: tuple                 # (size, mtime_ns, ctime_ns, inode), () when it could not be stat'ed
+    sha: str | None             # sha256 of its bytes; None when too large to hash, or unreadable
+    raw: bytes | None = None
+
+
+@dataclass
+class Scan:
+    """The one walk of docs_dir a build makes: the files, what it found wrong, and what to trust next time."""
+
+    files: list[SourceFile]
+    report: Collector
+    parts: list                                        # names and hashes, for the build's fingerprint
+    stats: dict[str, tuple]                            # path -> stat, folders too: for the re-check after the build
+    known: dict[str, tuple] = field(default_factory=dict)  # path -> (stat, sha, when hashed), for the next scan
+    hashed: int = 0                                    # files read to hash them
+
+
+def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = None, hashing: bool = True) -> Scan:
+    """Walk docs_dir once: a folder's files by name, then its sub-folders by name; hidden files,
+    editors' leftovers and symlinks that leave docs_dir are skipped as the loader always has.
+    A file whose stat matches ``known`` (and was not racily clean) is not opened; the others are
+    hashed, and their bytes kept when at most ``keep`` (without ``hashing``, only stat'ed)."""
+    limit = max(config.max_file_size, config.max_asset_size) if limit is None else limit
+    found = Scan([], Collector(), [], {})
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            found.stats[folder] = records.file_stat(os.stat(folder))
+        except OSError:
+            found.stats[folder] = ()
+        with os.scandir(folder) as listing:
+            entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        folders, files = [], []
+        for entry in entries:
+            try:
+                (folders if entry.is_dir() else files).append(entry)  # symlinked folders too
+            except OSError:  # a symlink loop: _inside reports it
+                files.append(entry)
+        folders = [e for e in folders if not e.is_symlink() or _inside(config, found.report, Path(e.path))]
+        for entry in files:
+            if not entry.name.endswith(SKIPPED_SUFFIXES):
+                if (not entry.is_symlink() or _inside(config, found.report, Path(entry.path))) and entry.is_file():
+                    _add_file(config, found, known, prefix + entry.name, entry.path, keep, limit, hashing)
+        for entry in folders:
+            visit(entry.path, prefix + entry.name + "/")
+
+    visit(str(config.docs_dir), "")
+    return found
+
+
+def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int,
+              hashing: bool = True) -> None:
+    """Stat one file (through a symlink: its target is what is read), and hash it unless known."""
+    try:
+        stat = records.file_stat(os.stat(path))
+    except OSError:
+        stat = ()
+    sha, raw, when = records.known_sha(known, path, stat), None, 0
+    if sha is not None:
+        when = known[path][2]
+    elif not hashing:
+        pass
+    elif stat and stat[0] > limit:  # not even opened: the loader refuses it, or never reads it
+        found.parts += [rel, f"more than {limit} bytes"]
+    elif stat:
+        try:
+            when = records.now_ns()
+            raw, hashed = fingerprint_file(path, keep, limit)
+            sha = hashed.hex() if len(hashed) == 32 else None
+            found.hashed += 1
+            if sha is None:
+                found.parts += [rel, hashed.decode("ascii")]
+        except OSError as exc:
+            found.parts += [rel, f"unreadable: {exc.errno}"]
+    if sha is not None:
+        found.parts += [rel, sha]
+        found.known[path] = (stat, sha, when)
+    found.stats[path] = stat
+    found.files.append(SourceFile(rel, path, config.shown(path), stat, sha, raw))
+
+
+def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
+    """(the file's bytes if it has at most ``keep`` of them, else None; their sha256).
+
+    Read in chunks, so a file costs memory only up to ``keep``; a file of more
+    than ``limit`` bytes is not hashed to its end: the loader refuses it as too
+    large, or never publishes it, so its size stands for its bytes.
+    """
+    hasher, kept, total = hashlib.sha256(), [], 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                return None, f"more than {limit} bytes".encode("ascii")
+            hasher.update(chunk)
+            if kept is not None and total <= keep:
+                kept.append(chunk)
+            else:
+                kept = None
+    return (b"".join(kept) if kept is not None else None), hasher.digest()
+
+
+def restat(stats: dict[str, tuple]) -> dict[str, tuple]:
+    """The stats of the files and folders a scan saw, again: equal when nothing changed since."""
+    again = {}
+    for path in stats:
+        try:
+            again[path] = records.file_stat(os.stat(path))
+        except OSError:
+            again[path] = ()
+    return again
+
+
+def _inside(config: SiteConfig, report: Collector, path: Path) -> bool:
+    """Refuse symlinks that leave docs_dir, and loops."""
+    if not path.is_symlink():
+        return True
+    shown = config.shown(path)
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        report.error(shown, 1, 1, "broken or looping symlink", "remove the link or point it at a file inside docs_dir")
+        return False
+    if not target.is_relative_to(config.docs_dir):
+        report.error(shown, 1, 1, f"symlink points outside docs_dir (to {target})",
+                 "copy the file into docs_dir instead of linking to it")
+        return False
+    if target.is_dir():
+        report.error(shown, 1, 1, "symlinked folders are not followed", "move the folder into place instead")
+        return False
+    return True
+
+
 class _Reader:
-    """Reads files safely (or takes the bytes the build's fingerprint read) and parses them."""
+    """Reads files safely (or takes the bytes the scan read) and parses them, each parse remembered
+    by the file's sha256: in ``memo`` (a session's, in memory) and in ``store`` (on disk)."""
 
     def __init__(self, config: SiteConfig, report: Collector, memo: dict | None = None,
-                 contents: dict[str, bytes] | None = None):
+                 contents: dict[str, bytes] | None = None, store: records.RecordStore | None = None,
+                 citations: dict | None = None, shas: dict[str, str | None] | None = None):
         self.config, self.report = config, report
         self.failed: set[str] = set()
         self.memo = memo
         self.contents = contents or {}
+        self.store, self.citations, self.shas = store, citations, shas or {}
+        self.parsed = 0
 
     def _parsed(self, kind: str, path: str, shown: str, parse: Callable[[bytes], Any]):
-        """``parse(raw)`` of the file's bytes, with the problems it reports. The result
-        and the problems are remembered with the bytes, and replayed when they recur."""
-        raw = self.read_bytes(path, shown)
-        if raw is None:
+        """``parse(raw)`` of the file's bytes, with the problems it reports, replayed when the
+        same bytes recur; see :meth:`_entry`."""
+        entry = self._entry(kind, path, shown, parse)
+        if entry is None:
             return None
-        entry = self.memo.get((kind, shown)) if self.memo is not None else None
-        if entry is None or entry[0] != raw:
-            outer, self.report = self.report, Collector()
-            self.failed.discard(path)
-            try:
-                result = parse(raw)
-            finally:
-                problems, self.report = self.report.items, outer
-            entry = (raw, result, problems, path in self.failed)
-            if self.memo is not None:
-                self.memo[(kind, shown)] = entry
         _, result, problems, failed = entry
         self.report.extend(problems)
         if failed:
             self.failed.add(path)
         return result
 
+    def _entry(self, kind: str, path: str, shown: str, parse: Callable[[bytes], Any]) -> tuple | None:
+        """(sha256, result, problems, failed): from memory, from disk, or parsed now."""
+        sha = self.shas.get(path)
+        entry = self.memo.get((kind, shown)) if self.memo is not None else None
+        if sha is None or entry is None or entry[0] != sha:
+            entry = self._stored(kind, shown, sha) if sha else None
+        if entry is None:
+            raw = self.read_bytes(path, shown)
+            if raw is None:
+                return None
+            sha = hashlib.sha256(raw).hexdigest()  # what is parsed is what is recorded
+            outer, self.report = self.report, Collector()
+            self.failed.discard(path)
+            try:
+                result = _with_digest(parse(raw), kind, shown, sha)
+            finally:
+                problems, self.report = self.report.items, outer
+            entry = (sha, result, problems, path in self.failed)
+            self.failed.discard(path)
+            self.parsed += 1
+        if self.memo is not None:
+            self.memo[(kind, shown)] = entry
+        if self.store is not None and self.store.wants(kind, shown, entry[0]):
+            self.store.put(kind, shown, entry[0], self._value(kind, entry))
+        return entry
+
+    def _stored(self, kind: str, shown: str, sha: str) -> tuple | None:
+        value = self.store.get(kind, shown, sha) if self.store is not None else None
+        if not (isinstance(value, list) and len(value) == 4 and isinstance(value[1], list)):
+            return None
+        result, problems, failed, cites = value
+        if kind == "sheet" and isinstance(result, Sheet) and self.citations is not None and isinstance(cites, list):
+            self.citations[citation_key(result)] = cites
+        return (sha, result, problems, bool(failed))
+
+    def _value(self, kind: str, entry: tuple) -> list:
+        """What the store keeps of an entry; for a sheet, its inline citations too."""
+        _, result, problems, failed = entry
+        cites = None
+        if kind == "sheet" and isinstance(result, Sheet):
+            cites = (self.citations or {}).get(citation_key(result))
+            cites = inline_citations(result) if cites is None else cites
+        return [result, problems, failed, cites]
+
     def ok(self, path: str) -> bool:
         return path not in self.failed
 
-    def walk(self) -> list[tuple[str, str]]:
-        """(path relative to docs_dir, path) of every file to read: a folder's files by name,
-        then its sub-folders by name; hidden files and editors' leftovers are skipped."""
-        found: list[tuple[str, str]] = []  # plain strings: 10,000 Path objects cost a tenth of a second
+    def walk(self) -> list[SourceFile]:
+        """Every file to read (see :func:`scan`), its problems reported here."""
+        found = scan(self.config, {}, hashing=False)
+        self.report.extend(found.report.items)
+        return found.files
 
-        def visit(folder: str, prefix: str) -> None:
-            with os.scandir(folder) as listing:
-                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
-            folders, files = [], []
-            for entry in entries:
-                try:
-                    (folders if entry.is_dir() else files).append(entry)  # symlinked folders too
-                except OSError:  # a symlink loop: _inside reports it
-                    files.append(entry)
-            folders = [e for e in folders if not e.is_symlink() or self._inside(Path(e.path))]
-            for entry in files:
-                if not entry.name.endswith(SKIPPED_SUFFIXES):
-                    if (not entry.is_symlink() or self._inside(Path(entry.path))) and entry.is_file():
-                        found.append((prefix + entry.name, entry.path))
-            for entry in folders:
-                visit(entry.path, prefix + entry.name + "/")
 
-        visit(str(self.config.docs_dir), "")
-        return found
-
-    def _inside(self, path: Path) -> bool:
-        """Refuse symlinks that leave docs_dir, and loops."""
-        if not path.is_symlink():
-            return True
-        shown = self.config.shown(path)
-        try:
-            target = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            self.report.error(shown, 1, 1, "broken or looping symlink", "remove the link or point it at a file inside docs_dir")
-            return False
-        if not target.is_relative_to(self.config.docs_dir):
-            self.report.error(shown, 1, 1, f"symlink points outside docs_dir (to {target})",
-                              "copy the file into docs_dir instead of linking to it")
-            return False
-        if target.is_dir():
-            self.report.error(shown, 1, 1, "symlinked folders are not followed", "move the folder into place instead")
-            return False
-        return True
 
     def read_bytes(self, path: str, shown: str) -> bytes | None:
         try:
@@ -508,6 +670,32 @@ class _Reader:
 
     def yaml_file(self, path: str, shown: str):
         return self._parsed("yaml", path, shown, lambda raw: self._yaml(raw, path, shown))
+
+    def text(self, path: str, shown: str) -> tuple | None:
+        """(sha256, the stored text decoded or None) of a source's .txt."""
+        entry = self._entry("text", path, shown, lambda raw: self.decode(raw, shown))
+        if entry is None:
+            return None
+        self.report.extend(entry[2])
+        return entry[0], entry[1]
+
+    def source(self, source_id: str, path: str, shown: str) -> tuple | None:
+        """(the Source or None, where its mapping starts) of a source's .yml."""
+        return self._parsed("source", path, shown, lambda raw: self._source(raw, source_id, path, shown))
+
+    def _source(self, raw: bytes, source_id: str, path: str, shown: str) -> tuple:
+        data = self._yaml(raw, path, shown)
+        if not isinstance(data, YMap):
+            if path not in self.failed:
+                self.report.error(shown, 1, 1, "a source file must be a mapping of fields", "start with 'title: ...'")
+            return (None, None)
+        return (schema.source_from_yaml(source_id, shown, data, self.report), tuple(data.start))
+
+    def vocabulary(self, kind: str, path: str, shown: str) -> tuple | None:
+        """(records by id, their positions) of data/topics.yml or data/entities.yml."""
+        return self._parsed("vocabulary", path, shown,
+                            lambda raw: schema.vocabulary_from_yaml(kind, shown, self._yaml(raw, path, shown),
+                                                                    self.report))
 
     def _yaml(self, raw: bytes, path: str, shown: str):
         text = self._text(raw, path, shown)

@@ -130,6 +130,7 @@ class Sheet:
     timeline: tuple[Event, ...] = ()
     related: tuple[str, ...] = ()
     positions: dict = field(default_factory=dict, compare=False, hash=False)  # field -> Pos (and "topics.0" etc.)
+    digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
     def pos(self, key: str) -> Pos:
         return self.positions.get(key) or Pos(self.path, 1, 1)
@@ -151,6 +152,7 @@ class Source:
     text: str | None = None    # the stored text, decoded, when a .txt exists
     text_path: str = ""
     positions: dict = field(default_factory=dict, compare=False, hash=False)
+    digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
     def pos(self, key: str) -> Pos:
         return self.positions.get(key) or Pos(self.path, 1, 1)
@@ -161,6 +163,7 @@ class Topic:
     id: str
     name: str
     description: str = ""
+    digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class Entity:
     organization: str = ""
     country: str = ""
     aliases: tuple[str, ...] = ()
+    digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ class Page:
     summary: str
     body: str
     body_line: int
+    digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import workers
+from . import __version__, workers
+from .cache import digest
 from .errors import ERROR, Collector, did_you_mean
 from .model import Content, Pos, Sheet, Source, is_id
 from .folding import MAX_MARKS, normalize, quote_problem
@@ -138,43 +139,35 @@ class _SheetResult:
 
 
 def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date,
-            session: Session | None = None) -> Site:
+            session: Session | None = None, store=None) -> Site:
     """Check every reference of every sheet, and build the indexes the pages use.
 
-    A session keeps each sheet's result (with the inputs it was made from),
-    stored texts with the quotes found in them, and each body's inline citations
-    from one build to the next.
+    Each sheet's result is remembered by a digest of everything its check reads
+    (:func:`check_key`): in the session (in memory) and in ``store`` (a
+    records.RecordStore, on disk), so only sheets whose inputs changed are checked.
     """
     session = session or Session()
-    _index_texts(content, session)
-    sheets = [s for s in content.sheets.values() if drafts or s.status == "published"]
+    sheets = sorted((s for s in content.sheets.values() if drafts or s.status == "published"), key=lambda s: s.id)
     included = {s.id for s in sheets}
     links: dict[str, SheetLinks] = {}
     passages: dict[str, dict[str, Passage]] = defaultdict(dict)
     cited_by: dict[str, set[str]] = defaultdict(set)
     by_topic: dict[str, list[str]] = defaultdict(list)
     by_entity: dict[str, list[str]] = defaultdict(list)
+    found = {s.id: _remembered(s, content, included, today, session, store) for s in sheets}
+    _index_texts(content, session, [s for s in sheets if found[s.id][1] is None])
     checked: dict[str, tuple] = {}
-    # Everything a sheet's check reads besides the sheet itself, for the whole site at once:
-    # when none of it changed, an unchanged sheet (the very record) keeps its result unexamined.
-    world = (today, content.sources, content.broken_sources, frozenset(content.topics), frozenset(content.entities),
-             content.broken_vocabularies, frozenset(content.sheets), content.broken_sheets, frozenset(included))
-    same_world, session.world = session.world == world, world
-    for sheet in sorted(sheets, key=lambda s: s.id):
-        entry = session.resolved.get(sheet.id)
-        if same_world and entry is not None and entry[0][0] is sheet:
-            checked[sheet.id] = entry
-            _replay(entry[1], sheet, report, links, by_topic, by_entity, cited_by, passages)
-            continue
-        inline = _inline_citations(sheet, session)
-        inputs = _sheet_inputs(sheet, inline, content, included, today)
-        if entry is None or entry[0] != inputs:
-            entry = (inputs, _check_sheet(sheet, inline, content, included, today, session))
-            if not any(p.severity == ERROR for p in entry[1].problems):  # hints of errors name other ids
-                checked[sheet.id] = entry
-        else:
-            checked[sheet.id] = entry
-        _replay(entry[1], sheet, report, links, by_topic, by_entity, cited_by, passages)
+    session.checked = 0
+    for sheet in sheets:
+        key, result = found[sheet.id]
+        if result is None:
+            result = _check_sheet(sheet, _inline_citations(sheet, session), content, included, today, session)
+            session.checked += 1
+            if key and store is not None and not any(p.severity == ERROR for p in result.problems):
+                store.put_check(sheet.id, key, _result_value(result))
+        if key and not any(p.severity == ERROR for p in result.problems):  # hints of errors name other ids
+            checked[sheet.id] = (key, result)
+        _replay(result, sheet, report, links, by_topic, by_entity, cited_by, passages)
     session.resolved = checked
 
     # related sheets work both ways
@@ -206,10 +199,12 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
 PARALLEL_TEXTS = 50  # stored texts; below it a worker pool costs more than it saves
 
 
-def _index_texts(content: Content, session: Session) -> None:
-    """Normalise the stored texts the session has not seen, on every core: on a first
-    build that is the longest part of checking quotes."""
-    texts = sorted({s.text for s in content.sources.values() if s.text is not None and s.text not in session.texts})
+def _index_texts(content: Content, session: Session, sheets: list[Sheet] | None = None) -> None:
+    """Normalise the stored texts the session has not seen that ``sheets`` (all, if None) cite,
+    on every core: on a first build that is the longest part of checking quotes."""
+    wanted = None if sheets is None else {i for s in sheets for i in _cited(s, _inline_citations(s, session))}
+    texts = sorted({s.text for s in content.sources.values() if s.text is not None and s.text not in session.texts
+                    and (wanted is None or s.id in wanted)})
     if len(texts) < PARALLEL_TEXTS:
         return
     found = workers.forked_map(lambda start, end: [SourceText(t, indexed=True) for t in texts[start:end]],
@@ -235,8 +230,8 @@ def _replay(result: _SheetResult, sheet: Sheet, report: Collector, links: dict, 
 
 
 def citation_key(sheet: Sheet) -> tuple:
-    """What a sheet's inline citations are found from (and remembered by)."""
-    return (sheet.path, sheet.body_line, sheet.body)
+    """What a sheet's inline citations are remembered by: its record's digest (its body's file)."""
+    return (sheet.path, sheet.digest or hashlib.sha256(f"{sheet.body_line}\n{sheet.body}".encode()).hexdigest())
 
 
 def _inline_citations(sheet: Sheet, session: Session) -> list:
@@ -247,19 +242,68 @@ def _inline_citations(sheet: Sheet, session: Session) -> list:
     return found
 
 
-def _sheet_inputs(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date) -> tuple:
-    """Everything :func:`_check_sheet` reads besides the sheet, for the session's memo.
-
-    Sources are compared by value (their stored text included); a hint that names
-    the closest other id is only in an error, and results with errors are not kept.
-    """
+def _cited(sheet: Sheet, inline: list) -> list[str]:
     cited = [item.cite.source for item in (*sheet.key_facts, *sheet.figures, *sheet.timeline)]
-    cited += [source_id for source_id, _, _ in inline]
-    return (sheet, sheet.positions, today,  # positions: a warning names the line of its field
-            tuple((i, content.sources.get(i), i in content.broken_sources) for i in cited),
-            tuple(t in content.topics for t in sheet.topics), tuple(e in content.entities for e in sheet.entities),
-            content.broken_vocabularies,
-            tuple((o, o in content.sheets, o in content.broken_sheets, o in included) for o in sheet.related))
+    return cited + [source_id for source_id, _, _ in inline]
+
+
+CHECK_FORMAT = "sitegen check 1"
+
+
+def check_key(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date) -> str:
+    """A digest of everything :func:`_check_sheet` reads: the sheet (its digest covers its
+    positions), today, the cited sources and whether they are broken, which of its topics,
+    entities and related sheets exist. '' when a record has no digest (not from the loader).
+
+    A hint that names the closest other id is only in an error, and results with errors are not kept.
+    """
+    cited = _cited(sheet, inline)
+    sources = [content.sources.get(i) for i in cited]
+    if not sheet.digest or any(s is not None and not s.digest for s in sources):
+        return ""
+    parts = [CHECK_FORMAT, __version__, sheet.digest, today.isoformat(),
+             *(f"{i} {s.digest if s else '-'} {i in content.broken_sources}" for i, s in zip(cited, sources)),
+             repr([t in content.topics for t in sheet.topics]), repr([e in content.entities for e in sheet.entities]),
+             repr(sorted(content.broken_vocabularies)),
+             repr([(o, o in content.sheets, o in content.broken_sheets, o in included) for o in sheet.related])]
+    return digest(*parts)
+
+
+def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.date, session: Session,
+                store) -> tuple[str, "_SheetResult | None"]:
+    """(the sheet's check key, its result if remembered in the session or the store)."""
+    key = check_key(sheet, _inline_citations(sheet, session), content, included, today)
+    if not key:
+        return key, None
+    entry = session.resolved.get(sheet.id)
+    if entry is not None and entry[0] == key:
+        return key, entry[1]
+    value = store.get_check(sheet.id, key) if store is not None else None
+    return key, _result_from(value, content) if value is not None else None
+
+
+def _result_value(result: _SheetResult) -> list:
+    """A result as plain data for the store: notes name their source by id."""
+    notes = [[n.number, n.source.id, n.quote, n.anchor] for n in result.links.notes]
+    index = [[s, q, n.number] for (s, q), n in result.links.note_index.items()]
+    passages = [[i, p.start, p.end, p.anchor, p.quote] for i, p in result.passages]
+    return [notes, index, result.links.stale, result.topics, result.entities, result.cited, passages,
+            result.problems]
+
+
+def _result_from(value, content: Content) -> "_SheetResult | None":
+    """The result :func:`_result_value` stored, rebuilt on this content's sources; None if it does not fit."""
+    try:
+        notes_v, index_v, stale, topics, entities, cited, passages_v, problems = value
+        notes = [Note(n, content.sources[i], q, a) for n, i, q, a in notes_v]
+        by_number = {note.number: note for note in notes}
+        index = {(s, q): by_number[n] for s, q, n in index_v}
+        passages = [(i, Passage(s, e, a, q)) for i, s, e, a, q in passages_v]
+        if not all(isinstance(x, list) for x in (topics, entities, cited, problems)):
+            return None
+        return _SheetResult(SheetLinks(notes, index, [], bool(stale)), topics, entities, cited, passages, problems)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _quote_col(body_lines: list[str], sheet: Sheet, pos: Pos, source_id: str) -> int:

@@ -1,8 +1,9 @@
 """What one process remembers between builds (``sitegen serve``).
 
-A one-off ``sitegen build`` starts from nothing. A process that builds again
-and again keeps, from one build to the next: each input file's bytes (read
-again only when its size, times or inode change) and parse (with the problems
+A one-off ``sitegen build`` starts from the on-disk record cache
+(:mod:`sitegen.records`). A process that builds again and again keeps, from
+one build to the next, in memory: each input file's sha256 (hashed again only
+when its size, times or inode change) and parse (with the problems
 it reported), each stored text's normalised form and the quotes located in it,
 the citations found in each body, each sheet's citation check, and the
 dependency graph of the last build with the views it made (``memo``: each
@@ -40,12 +41,14 @@ class Session:
         self.clear()
 
     def clear(self) -> None:
-        self.files: dict[str, tuple] = {}                # file -> (size, mtime, ctime, inode), bytes, sha256
-        self.parsed: dict[tuple[str, str], tuple[bytes, Any, list, bool]] = {}  # (kind, file) -> raw, result, problems, failed
+        # Above the on-disk record cache (records.RecordStore), the same entries in memory; every
+        # one is looked up by a digest (a file's sha256, a check's key), never by identity.
+        self.files: dict[str, tuple] = {}                # file -> ((size, mtime, ctime, inode), sha256, when hashed)
+        self.parsed: dict[tuple[str, str], tuple[str, Any, list, bool]] = {}  # (kind, file) -> sha256, result, problems, failed
         self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
-        self.citations: dict[tuple, list] = {}         # (file, first body line, body) -> inline citations
-        self.resolved: dict[str, tuple] = {}           # sheet id -> (inputs, what checking it gave)
-        self.world: tuple = ()                         # what every sheet's check read, at the last build
+        self.citations: dict[tuple, list] = {}         # (file, sheet digest) -> inline citations
+        self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
+        self.checked = 0                               # sheets checked by the last build (not remembered)
         self.memo = Memo()                             # the last build's graph, with the views it made
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
@@ -80,4 +83,3 @@ class Session:
         """Drop what only the next build would use (files' bytes and parses, stored texts,
         citation checks), keeping the views the pages are being rendered from."""
         self.files, self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}, {}
-        self.world = ()

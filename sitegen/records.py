@@ -1,0 +1,321 @@
+"""The record cache: parsed files and checked sheets, kept on disk between processes.
+
+A new ``sitegen build`` after a one-sheet edit should parse one file and check
+one sheet. So the records the loader makes (with their problems) and the
+resolver's per-sheet results are stored in SQLite under ``cache_dir``, keyed by
+the sha256 of the file's bytes (or of everything a check read) and a salt of
+sitegen's version and the settings that shape them.
+
+Nothing here can run code: values are JSON, decoded by an explicit codec that
+only builds the model's own classes from a fixed table of tags. Every entry
+carries a checksum of its key and its JSON; an entry that does not check out,
+of another format, or that does not decode is ignored. A database that is not
+one is replaced; a locked one is skipped. The cache changes how fast a build
+is, never what it gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .cache import digest
+from .errors import Diagnostic
+from .model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
+
+FORMAT = "sitegen-records 2"
+RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen
+_CLASSES = {cls.__name__: cls for cls in (Pos, PartialDate, Cite, KeyFact, Figure, Event, Sheet, Source,
+                                          Page, Topic, Entity, Diagnostic)}
+_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+_FIELD_SETS = {name: set(fields) for name, fields in _FIELDS.items()}
+
+
+class CodecError(ValueError):
+    """A value the codec does not know: the entry holding it is ignored."""
+
+
+def encode(value: Any) -> Any:
+    """JSON-ready form: scalars and lists as they are; tuples, mappings, dates and records as
+    objects tagged with '#...' (every object in an entry is one of these)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"#t": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        if value and all(type(v) is Pos for v in value.values()) and len({v.path for v in value.values()}) == 1:
+            path = next(iter(value.values())).path  # a record's positions: all in its own file
+            return {"#ps": [path, [[encode(k), v.line, v.col] for k, v in value.items()]]}
+        return {"#d": [[encode(k), encode(v)] for k, v in value.items()]}
+    if type(value) is Pos:
+        return {"#P": [value.path, value.line, value.col]}
+    if type(value) is dt.date:
+        return {"#date": value.isoformat()}
+    name = type(value).__name__
+    if _CLASSES.get(name) is type(value):
+        return {"#": name, **{f: encode(getattr(value, f)) for f in _FIELDS[name]}}
+    raise CodecError(f"cannot store a {name}")
+
+
+def _pos(path: Any, line: Any, col: Any) -> Pos:
+    if not (isinstance(path, str) and type(line) is int and type(col) is int):
+        raise CodecError("bad position")
+    return Pos(path, line, col)
+
+
+def _object(d: dict) -> Any:
+    """Build one tagged object, from the inside out (json's object_hook); CodecError otherwise."""
+    if len(d) == 1:
+        (tag, v), = d.items()
+        if tag == "#t" and isinstance(v, list):
+            return tuple(v)
+        if tag == "#d" and isinstance(v, list):
+            return {k: item for k, item in v}
+        if tag == "#ps" and isinstance(v, list) and len(v) == 2 and isinstance(v[1], list):
+            return {k: _pos(v[0], line, col) for k, line, col in v[1]}
+        if tag == "#P" and isinstance(v, list) and len(v) == 3:
+            return _pos(*v)
+        if tag == "#date" and isinstance(v, str):
+            return dt.date.fromisoformat(v)
+    name = d.pop("#", None)
+    if not isinstance(name, str) or name not in _CLASSES or d.keys() != _FIELD_SETS[name]:
+        raise CodecError("unknown object")
+    return _CLASSES[name](**d)
+
+
+def decode(text: str) -> Any:
+    """The value whose :func:`encode` was dumped as ``text``; anything else raises CodecError."""
+    try:
+        return json.loads(text, object_hook=_object)
+    except (ValueError, TypeError, RecursionError) as exc:  # CodecError is a ValueError
+        raise CodecError(str(exc)) from None
+
+
+def parse_salt(config) -> str:
+    """What a file's record depends on besides its bytes and shown path."""
+    return digest(f"sitegen {__version__} {FORMAT}", str(config.max_file_size))
+
+
+CHECK_SALT = digest(f"sitegen {__version__} {FORMAT} check")
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, stat TEXT, sha TEXT, recorded INTEGER)",
+    "CREATE TABLE IF NOT EXISTS records (kind TEXT, shown TEXT, sha TEXT, salt TEXT, value TEXT, checksum TEXT,"
+    " PRIMARY KEY (kind, shown))",
+    "CREATE TABLE IF NOT EXISTS checks (sheet TEXT PRIMARY KEY, key TEXT, value TEXT, checksum TEXT)",
+)
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+class RecordStore:
+    """The record cache of one project, in ``cache_dir/records.sqlite``; a dead store does nothing."""
+
+    def __init__(self, folder: Path, salt: str):
+        self.path, self.salt = Path(folder) / "records.sqlite", salt
+        self.stats: dict[str, tuple] = {}          # path -> (stat, sha, recorded ns)
+        self.present: set[tuple[str, str, str]] = set()  # (kind, shown, sha) stored for this salt
+        self.new_records: dict[tuple[str, str], tuple[str, str]] = {}
+        self.new_checks: dict[str, tuple[str, str]] = {}
+        self.broken = False                        # a read found the file damaged: replace it when saving
+        self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection | None:
+        for attempt in (1, 2):
+            try:
+                db = self._connect()
+                self._read_index(db)
+                return db
+            except sqlite3.Error as exc:
+                if _locked(exc):
+                    return None  # another process writes it: build without, at the cost of time
+                if attempt == 2 or not self._discard():
+                    return None
+            except OSError:
+                return None
+        return None
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if self._has_meta(db) else None
+            if row is None or row[0] != FORMAT:  # foreign or of another version: start afresh
+                for table in ("meta", "files", "records", "checks"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _has_meta(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is not None
+
+    def _read_index(self, db: sqlite3.Connection) -> None:
+        for path, stat, sha, recorded in db.execute("SELECT path, stat, sha, recorded FROM files"):
+            try:
+                self.stats[path] = (tuple(json.loads(stat)), sha, int(recorded))
+            except (ValueError, TypeError):
+                pass
+        self.present = {(k, s, h) for k, s, h in db.execute("SELECT kind, shown, sha FROM records WHERE salt = ?",
+                                                              (self.salt,))}
+
+    def _discard(self) -> bool:
+        """Remove a database that is not one (corrupt, truncated, another program's)."""
+        try:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return True
+        except OSError:
+            return False
+
+    # -- records of files -----------------------------------------------------
+    def get(self, kind: str, shown: str, sha: str) -> Any:
+        """The decoded value stored for this file's bytes, or None."""
+        if self.db is None or (kind, shown, sha) not in self.present:
+            return None
+        try:
+            row = self.db.execute("SELECT value, checksum FROM records WHERE kind = ? AND shown = ? AND sha = ? "
+                                  "AND salt = ?", (kind, shown, sha, self.salt)).fetchone()
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
+            return None
+        value = _loads(row[0]) if row is not None and row[1] == digest(kind, shown, sha, self.salt, row[0]) else None
+        if value is None:
+            self.present.discard((kind, shown, sha))  # a bad entry is replaced by this build's
+        return value
+
+    def wants(self, kind: str, shown: str, sha: str) -> bool:
+        """Whether an entry for these bytes is missing (worth encoding and storing)."""
+        return self.db is not None and (kind, shown, sha) not in self.present
+
+    def put(self, kind: str, shown: str, sha: str, value: Any) -> None:
+        if not self.wants(kind, shown, sha):
+            return
+        try:
+            text = json.dumps(encode(value), ensure_ascii=False, separators=(",", ":"))
+        except (CodecError, ValueError):
+            return
+        self.new_records[(kind, shown)] = (sha, text)
+        self.present.add((kind, shown, sha))
+
+    # -- checks of sheets -------------------------------------------------------
+    def get_check(self, sheet: str, key: str) -> Any:
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute("SELECT value, checksum FROM checks WHERE sheet = ? AND key = ?",
+                                  (sheet, key)).fetchone()
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
+            return None
+        if row is None or row[1] != digest(sheet, key, row[0]):
+            return None
+        return _loads(row[0])
+
+    def put_check(self, sheet: str, key: str, value: Any) -> None:
+        if self.db is None:
+            return
+        try:
+            self.new_checks[sheet] = (key, json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")))
+        except (CodecError, ValueError):
+            pass
+
+    # -- saving -------------------------------------------------------------------
+    def save(self, stats: dict[str, tuple], shown: set[str], sheets: set[str] | None) -> None:
+        """Write this build's entries and drop those of files and sheets that are gone
+        (``sheets`` None: checks are kept as they are)."""
+        if self.db is None:
+            return
+        for attempt in (1, 2):
+            try:
+                if self.broken:  # start afresh with what this build made
+                    self.close()
+                    self._discard()
+                    self.db, self.broken, self.stats = self._connect(), False, {}
+                with _transaction(self.db) as db:
+                    self._write(db, stats, shown, sheets)
+                self.stats = {p: (tuple(e[0]), e[1], e[2]) for p, e in stats.items()}
+                break
+            except sqlite3.Error as exc:  # locked: the next build parses again; damaged: replaced
+                self.broken = not _locked(exc) and attempt == 1
+                if not self.broken:
+                    break
+            except OSError:
+                break
+        self.new_records, self.new_checks = {}, {}
+
+    def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str]) -> None:
+        db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in self.stats if p not in stats])
+        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                       [(p, json.dumps(list(entry[0])), entry[1], entry[2]) for p, entry in stats.items()
+                        if self.stats.get(p) != (tuple(entry[0]), entry[1], entry[2])])
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
+                       [(k, s, sha, self.salt, text, digest(k, s, sha, self.salt, text))
+                        for (k, s), (sha, text) in self.new_records.items()])
+        db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
+                       [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
+        gone = [(k, s) for k, s in db.execute("SELECT kind, shown FROM records") if s not in shown]
+        db.executemany("DELETE FROM records WHERE kind = ? AND shown = ?", gone)
+        if sheets is not None:
+            gone = [(i,) for (i,) in db.execute("SELECT sheet FROM checks") if i not in sheets]
+            db.executemany("DELETE FROM checks WHERE sheet = ?", gone)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+class _transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _loads(text: str) -> Any:
+    try:
+        return decode(text)
+    except CodecError:
+        return None
+
+
+def known_sha(stats: dict[str, tuple], path: str, stat: tuple) -> str | None:
+    """The sha256 recorded for a file whose stat is unchanged, unless it was racily clean:
+    modified so close to when it was hashed that a later write could keep its stat."""
+    entry = stats.get(path)
+    if entry is None or not stat or tuple(entry[0]) != tuple(stat):
+        return None
+    if entry[2] - stat[1] < RACY_NS:
+        return None
+    return entry[1]
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def file_stat(st: os.stat_result) -> tuple:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)

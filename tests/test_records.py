@@ -1,0 +1,228 @@
+"""The record cache (sitegen.records): a new process reuses what it can, and never trusts a bad entry."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+
+import pytest
+
+from conftest import TODAY, snapshot
+from sitegen import records
+from sitegen.build import build
+from sitegen.errors import ContentError
+from sitegen.model import Pos, Sheet
+
+FERRY = "content/sheets/ferry-timetable.md"
+GAZETTE = "content/sources/harbour-gazette-2024-03-01.yml"
+
+
+def _age_inputs(site, seconds: int = 60) -> None:
+    """Move every input's mtime into the past, so no file is racily clean when first hashed."""
+    past = time.time() - seconds
+    for path in site.content.rglob("*"):
+        os.utime(path, (past, past))
+
+
+def _db(site) -> sqlite3.Connection:
+    return sqlite3.connect(site.root / ".sitegen-cache" / "records.sqlite")
+
+
+def _edit(site, rel: str, old: str, new: str) -> None:
+    path = site.root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _counters(stderr: str) -> dict[str, int]:
+    found = {}
+    for line in stderr.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("hashed", "parsed", "checked") and parts[1].isdigit():
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+def _cold(site) -> dict[str, bytes]:
+    """The site a build without any cache writes, from the same content (the cached one is kept aside)."""
+    cached = snapshot(site.site_dir)
+    build(site.config(), today=TODAY, use_cache=False)
+    cold = snapshot(site.site_dir)
+    assert cached == cold
+    return cold
+
+
+def test_a_new_process_after_a_one_sheet_edit_parses_one_file_and_checks_one_sheet(small_site):
+    _age_inputs(small_site)
+    first = small_site.run("build", "--timings")
+    assert first.returncode == 0, first.stderr
+    assert _counters(first.stderr)["parsed"] >= 8
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told the gazette:")
+    second = small_site.run("build", "--timings")
+    assert second.returncode == 0, second.stderr
+    assert _counters(second.stderr) == {"hashed": 1, "parsed": 1, "checked": 1}
+    assert "told the gazette" in (small_site.site_dir / "sheets/ferry-timetable/index.html").read_text("utf-8")
+
+
+EDITS = {
+    "body": lambda s: _edit(s, FERRY, "Mara Quill said:", "Mara Quill told us:"),
+    "front matter": lambda s: _edit(s, FERRY, "title: The harbour ferry's winter timetable", "title: Winter ferries"),
+    "source yml": lambda s: _edit(s, GAZETTE, "title: Old stone bridge to reopen in April",
+                                  "title: The old bridge reopens in April"),
+    "topics.yml": lambda s: _edit(s, "content/data/topics.yml", "name: Ferries", "name: Harbour ferries"),
+    "delete a sheet": lambda s: (s.remove("content/sheets/bridge-repairs.md"),
+                                 _edit(s, "content/sheets/overview.md", "related: [bridge-repairs, ferry-timetable]",
+                                       "related: [ferry-timetable]")),
+    "add a sheet": lambda s: s.write({"content/sheets/new-crossing.md": (
+        "---\ntitle: A new crossing\nsummary: One more.\nas_of: 2024-03-02\ntopics: [ferries]\n---\n"
+        "See [@harbour-gazette-2024-03-01].\n")}),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_the_site_built_with_the_record_cache_equals_a_cold_build(small_site, edit):
+    """Each build here is a fresh Session, as in a new process: only the disk cache carries over."""
+    build(small_site.config(), today=TODAY)
+    total = _db(small_site).execute("SELECT count(*) FROM records").fetchone()[0]
+    EDITS[edit](small_site)
+    result = build(small_site.config(), today=TODAY)
+    assert result.stats["parsed"] <= 2 < total, result.stats  # the cache was used, not bypassed
+    _cold(small_site)
+    shown = {s for (s,) in _db(small_site).execute("SELECT shown FROM records")}
+    assert all((small_site.root / s).is_file() for s in shown)  # entries of deleted files are dropped
+
+
+def test_breaking_a_quote_then_fixing_it_gives_the_cold_site(small_site):
+    build(small_site.config(), today=TODAY)
+    _edit(small_site, FERRY, '"We will not cut a single crossing,"', '"We will cut every crossing,"')
+    with pytest.raises(ContentError):
+        build(small_site.config(), today=TODAY)
+    _edit(small_site, FERRY, '"We will cut every crossing,"', '"We will not cut a single crossing,"')
+    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")  # else the first build's site is current
+    result = build(small_site.config(), today=TODAY)
+    # the ferry's record of the failed build is replaced; its check was not kept, the first build's is used
+    assert (result.stats["parsed"], result.stats["checked"]) == (2, 1)
+    _cold(small_site)
+
+
+def _corrupt(path):
+    data = bytearray(path.read_bytes())
+    for at in range(100, len(data), 997):
+        data[at] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def _foreign(path):
+    path.unlink()
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE records (x)")
+    db.execute("INSERT INTO records VALUES ('not ours')")
+    db.commit()
+    db.close()
+
+
+def _other_version(path):
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = 'sitegen-records 0' WHERE key = 'format'")
+    db.commit()
+    db.close()
+
+
+DAMAGE = {
+    "corrupt": _corrupt,
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 3]),
+    "not a database": lambda p: p.write_bytes(b"this is not SQLite\n" * 100),
+    "foreign": _foreign,
+    "other version": _other_version,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_database_is_rebuilt_and_the_site_is_the_cold_one(small_site, damage):
+    build(small_site.config(), today=TODAY)
+    path = small_site.root / ".sitegen-cache" / "records.sqlite"
+    DAMAGE[damage](path)
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    build(small_site.config(), today=TODAY)
+    _cold(small_site)
+    db = _db(small_site)
+    assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == (records.FORMAT,)
+    assert db.execute("SELECT count(*) FROM records WHERE kind = 'sheet'").fetchone() == (3,)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    result = build(small_site.config(), today=TODAY, use_cache=True)
+    assert result.up_to_date or result.stats["parsed"] == 0
+
+
+def test_a_hand_edited_entry_is_ignored(small_site):
+    build(small_site.config(), today=TODAY)
+    db = _db(small_site)
+    value = db.execute("SELECT value FROM records WHERE kind = 'sheet' AND shown = ?", (FERRY,)).fetchone()[0]
+    forged = value.replace("The harbour ferry's winter timetable", "Forged title")
+    assert forged != value and json.loads(forged)
+    db.execute("UPDATE records SET value = ? WHERE kind = 'sheet' AND shown = ?", (forged, FERRY))
+    db.commit()
+    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")  # something to build
+    result = build(small_site.config(), today=TODAY)
+    assert result.stats["parsed"] == 2  # the edited sheet, and the forged entry's
+    assert "Forged title" not in str(snapshot(small_site.site_dir))
+    _cold(small_site)
+
+
+def test_a_racily_clean_file_is_hashed_again(small_site):
+    """A file rewritten with the same size in the same second as it was hashed can keep its stat
+    on coarse file systems: its recorded sha256 is not trusted while the two times are close."""
+    build(small_site.config(), today=TODAY)
+    path = small_site.root / FERRY
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill sayd:")  # same size
+    st = path.stat()
+    db = _db(small_site)  # as a coarse clock would have it: the stat recorded is the stat now
+    db.execute("UPDATE files SET stat = ?, recorded = ? WHERE path = ?",
+               (json.dumps(list(records.file_stat(st))), st.st_mtime_ns + 500_000_000, str(path)))
+    assert db.total_changes == 1
+    db.commit()
+    result = build(small_site.config(), today=TODAY)
+    assert result.stats["hashed"] >= 1 and result.stats["parsed"] == 1
+    assert "sayd" in (small_site.site_dir / "sheets/ferry-timetable/index.html").read_text("utf-8")
+
+
+def test_a_file_hashed_long_after_its_last_change_is_not_opened(small_site, monkeypatch):
+    """The other side of the rule above: a stat that matches, recorded well after, is trusted."""
+    _age_inputs(small_site)
+    build(small_site.config(), today=TODAY)
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    opened.clear()
+    result = build(small_site.config(), today=TODAY)
+    content = [p for p in opened if str(small_site.content) in p]
+    assert content == [str(small_site.root / FERRY)], content
+    assert result.stats["hashed"] == 1
+
+
+def test_a_locked_database_is_skipped(small_site):
+    build(small_site.config(), today=TODAY)
+    holder = sqlite3.connect(small_site.root / ".sitegen-cache" / "records.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+        result = build(small_site.config(), today=TODAY)
+        assert result.stats["parsed"] >= 8  # nothing could be read: parsed again, same site
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _cold(small_site)
+
+
+def test_the_codec_builds_only_known_classes():
+    sheet = Sheet("a", "content/sheets/a.md", "A", "S", TODAY, "body", 5, positions={"title": Pos("p", 2, 3)},
+                  digest="d")
+    text = json.dumps(records.encode([sheet, ("x", 1), {("k", None): [1]}]))
+    assert records.decode(text) == [sheet, ("x", 1), {("k", None): [1]}]
+    assert records.decode(text)[0].positions == sheet.positions
+    for bad in ('{"#": "Popen", "args": "sh"}', '{"#": "Pos", "path": "p"}', '{"#os": "x"}', '{"a": 1}'):
+        with pytest.raises(records.CodecError):
+            records.decode(bad)
