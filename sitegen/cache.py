@@ -29,25 +29,16 @@ a page may run.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from . import __version__
 from .config import SiteConfig
+from .hashing import digest
 from .deps import Memo
 
 FORMAT = 3
-
-
-def digest(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
 
 
 def tree_digest(folder: Path) -> str:

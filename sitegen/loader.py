@@ -21,11 +21,10 @@ from typing import Any, Callable
 
 from . import frontmatter, markup, records, schema, workers, yamlload
 from .config import SiteConfig
-from .cache import digest
+from .hashing import digest
 from .errors import Collector, ContentError, utf8_problem
 from .model import Content, Page, Sheet, Source, is_id
-from .resolve import citation_key, inline_citations
-from .session import Session
+from .citations import citation_key, inline_citations
 from .yamlload import YMap
 
 # First URL segments the engine itself writes; a plain page may not take them.
@@ -48,7 +47,7 @@ class Loaded:
     scan: "Scan | None" = None                               # the build's scan, when it made one
 
 
-def load_content(config: SiteConfig, report: Collector, session: Session | None = None,
+def load_content(config: SiteConfig, report: Collector, session: records.ReadMemo | None = None,
                  contents: dict[str, bytes] | None = None, found: Scan | None = None,
                  store: records.RecordStore | None = None) -> Loaded:
     """Read everything under docs_dir; problems go to ``report``. ``found`` is the build's scan

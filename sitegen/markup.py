@@ -30,7 +30,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from .folding import normalize
-from .resolve import INLINE_CITE_RE
+from .citations import INLINE_CITE_RE
 
 # (source id, quote or None) -> (note number, href, title, quote as the source has it) of the citation link.
 CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str, str | None] | None"]

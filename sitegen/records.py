@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .cache import digest
+from .hashing import digest
 from .errors import Diagnostic
 from .model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
 
@@ -118,6 +118,20 @@ _SCHEMA = (
 
 def _locked(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+class ReadMemo:
+    """What a long-lived process keeps of the files it read, above the on-disk store:
+    each file's sha256 by its stat, each parse by the sha256 it was made from, and
+    each body's inline citations. Every entry is looked up by a digest, never by identity."""
+
+    def __init__(self) -> None:
+        self.clear_read()
+
+    def clear_read(self) -> None:
+        self.files: dict[str, tuple] = {}                # file -> ((size, mtime, ctime, inode), sha256, when hashed)
+        self.parsed: dict[tuple[str, str], tuple[str, Any, list, bool]] = {}  # (kind, file) -> sha256, result, problems, failed
+        self.citations: dict[tuple, list] = {}         # (file, sheet digest) -> inline citations
 
 
 class RecordStore:

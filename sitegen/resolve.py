@@ -11,23 +11,39 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from . import __version__, workers
-from .cache import digest
+from .hashing import digest
 from .errors import ERROR, Collector, did_you_mean
 from .model import Content, Pos, Sheet, Source, is_id
 from .folding import MAX_MARKS, normalize, quote_problem
 from .quotes import SourceText
-from .session import Session
+from .citations import citation_key, inline_citations
+from .records import ReadMemo
 
-# [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).
-INLINE_CITE_RE = re.compile(r"\[@([^\s\]\"“]*)(?:\s+[\"“]([^\"”\n]*)[\"”])?\s*\]")
-_FENCE_RE = re.compile(r"^(\s*)(```|~~~)")
-_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
-_LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+class CheckMemo(ReadMemo):
+    """What a long-lived process keeps of its citation checks: each stored text's searchable
+    form, and each sheet's result by its check key (:func:`check_key`)."""
+
+    def clear_check(self) -> None:
+        self.clear_read()
+        self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
+        self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
+        self.checked = 0                               # sheets checked by the last build (not remembered)
+
+    __init__ = clear_check
+
+    def source_text(self, text: str) -> SourceText:
+        found = self.texts.get(text)
+        if found is None:
+            found = self.texts[text] = SourceText(text)
+        return found
+
+    def keep_texts(self, used: set[str]) -> None:
+        """Forget stored texts no source has any more (an edited or removed .txt)."""
+        self.texts = {t: s for t, s in self.texts.items() if t in used}
 
 
 @dataclass(frozen=True)
@@ -80,52 +96,6 @@ def anchor_for(quote: str) -> str:
     return "q-" + hashlib.sha1(normalize(quote).encode("utf-8")).hexdigest()[:10]
 
 
-def _code_lines(lines: list[str]) -> set[int]:
-    """Indexes of the lines Markdown renders as code: fenced blocks, and indented
-    blocks (4 columns, 8 inside a list) that follow a blank line or a heading.
-    An indented line that continues a paragraph or a list item is prose, and
-    its citations must be checked like any other."""
-    code: set[int] = set()
-    in_fence, in_list, prev = None, False, "blank"
-    for index, line in enumerate(lines):
-        fence = _FENCE_RE.match(line)
-        if fence or in_fence:
-            code.add(index)
-            if fence:
-                in_fence = None if in_fence == fence.group(2) else in_fence or fence.group(2)
-            prev = "code"
-            continue
-        if not line.strip():
-            prev = "code" if prev == "code" else "blank"
-            continue
-        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
-        if prev in ("blank", "heading", "code") and indent >= (8 if in_list else 4):
-            code.add(index)
-            prev = "code"
-            continue
-        if _LIST_ITEM_RE.match(line):
-            in_list = True
-        elif indent == 0 and prev in ("blank", "code"):
-            in_list = False
-        prev = "heading" if line.startswith("#") else "text"
-    return code
-
-
-def inline_citations(sheet: Sheet) -> list[tuple[str, str | None, Pos]]:
-    """The [@id "quote"] citations of a body with their positions, code excluded."""
-    found = []
-    lines = sheet.body.split("\n")
-    code = _code_lines(lines)
-    for offset, line in enumerate(lines):
-        if offset in code:
-            continue
-        line = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line)
-        for match in INLINE_CITE_RE.finditer(line):
-            pos = Pos(sheet.path, sheet.body_line + offset, match.start() + 1)
-            found.append((match.group(1), match.group(2), pos))
-    return found
-
-
 @dataclass
 class _SheetResult:
     """What checking one sheet contributes to the site, replayed as is while its inputs are unchanged."""
@@ -139,14 +109,14 @@ class _SheetResult:
 
 
 def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date,
-            session: Session | None = None, store=None) -> Site:
+            session: CheckMemo | None = None, store=None) -> Site:
     """Check every reference of every sheet, and build the indexes the pages use.
 
     Each sheet's result is remembered by a digest of everything its check reads
     (:func:`check_key`): in the session (in memory) and in ``store`` (a
     records.RecordStore, on disk), so only sheets whose inputs changed are checked.
     """
-    session = session or Session()
+    session = session or CheckMemo()
     sheets = sorted((s for s in content.sheets.values() if drafts or s.status == "published"), key=lambda s: s.id)
     included = {s.id for s in sheets}
     links: dict[str, SheetLinks] = {}
@@ -199,7 +169,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
 PARALLEL_TEXTS = 50  # stored texts; below it a worker pool costs more than it saves
 
 
-def _index_texts(content: Content, session: Session, sheets: list[Sheet] | None = None) -> None:
+def _index_texts(content: Content, session: CheckMemo, sheets: list[Sheet] | None = None) -> None:
     """Normalise the stored texts the session has not seen that ``sheets`` (all, if None) cite,
     on every core: on a first build that is the longest part of checking quotes."""
     wanted = None if sheets is None else {i for s in sheets for i in _cited(s, _inline_citations(s, session))}
@@ -229,12 +199,7 @@ def _replay(result: _SheetResult, sheet: Sheet, report: Collector, links: dict, 
         passages[source_id].setdefault(passage.anchor, passage)
 
 
-def citation_key(sheet: Sheet) -> tuple:
-    """What a sheet's inline citations are remembered by: its record's digest (its body's file)."""
-    return (sheet.path, sheet.digest or hashlib.sha256(f"{sheet.body_line}\n{sheet.body}".encode()).hexdigest())
-
-
-def _inline_citations(sheet: Sheet, session: Session) -> list:
+def _inline_citations(sheet: Sheet, session: CheckMemo) -> list:
     key = citation_key(sheet)
     found = session.citations.get(key)
     if found is None:
@@ -269,7 +234,7 @@ def check_key(sheet: Sheet, inline: list, content: Content, included: set[str], 
     return digest(*parts)
 
 
-def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.date, session: Session,
+def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.date, session: CheckMemo,
                 store) -> tuple[str, "_SheetResult | None"]:
     """(the sheet's check key, its result if remembered in the session or the store)."""
     key = check_key(sheet, _inline_citations(sheet, session), content, included, today)
@@ -316,7 +281,7 @@ def _quote_col(body_lines: list[str], sheet: Sheet, pos: Pos, source_id: str) ->
 
 
 def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date,
-                 session: Session) -> _SheetResult:
+                 session: CheckMemo) -> _SheetResult:
     """Check one sheet's ids, citations and quotes; number its notes."""
     report = Collector()
     result = _SheetResult(SheetLinks(), [], [], [], [], report.items)

@@ -20,10 +20,10 @@ itself (the build's salt) empties every memo.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .deps import Memo
-from .quotes import SourceText
+from .resolve import CheckMemo
 
 if TYPE_CHECKING:
     import jinja2
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .markup import MarkdownRenderer
 
 
-class Session:
+class Session(CheckMemo):
     def __init__(self, update_in_place: bool = False) -> None:
         # Rewrite only the changed files of site_dir instead of building a fresh folder
         # and swapping it in: for a private preview folder, where that guarantee is not needed.
@@ -41,14 +41,7 @@ class Session:
         self.clear()
 
     def clear(self) -> None:
-        # Above the on-disk record cache (records.RecordStore), the same entries in memory; every
-        # one is looked up by a digest (a file's sha256, a check's key), never by identity.
-        self.files: dict[str, tuple] = {}                # file -> ((size, mtime, ctime, inode), sha256, when hashed)
-        self.parsed: dict[tuple[str, str], tuple[str, Any, list, bool]] = {}  # (kind, file) -> sha256, result, problems, failed
-        self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
-        self.citations: dict[tuple, list] = {}         # (file, sheet digest) -> inline citations
-        self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
-        self.checked = 0                               # sheets checked by the last build (not remembered)
+        self.clear_check()                              # files, parses, citations, texts, checks
         self.memo = Memo()                             # the last build's graph, with the views it made
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
@@ -69,17 +62,7 @@ class Session:
         gc.collect()
         gc.freeze()
 
-    def source_text(self, text: str) -> SourceText:
-        found = self.texts.get(text)
-        if found is None:
-            found = self.texts[text] = SourceText(text)
-        return found
-
-    def keep_texts(self, used: set[str]) -> None:
-        """Forget stored texts no source has any more (an edited or removed .txt)."""
-        self.texts = {t: s for t, s in self.texts.items() if t in used}
-
     def forget_sources(self) -> None:
         """Drop what only the next build would use (files' bytes and parses, stored texts,
         citation checks), keeping the views the pages are being rendered from."""
-        self.files, self.parsed, self.texts, self.citations, self.resolved = {}, {}, {}, {}, {}
+        self.clear_check()

@@ -152,7 +152,8 @@ def test_a_link_that_leads_nowhere_is_reported_and_not_published(small_site: Tin
         build(small_site.config(), today=TODAY)
     assert [(d.line, d.col, d.severity) for d in caught.value.diagnostics] == [(23, 9, "warning"), (23, 47, "error")]
     assert caught.value.diagnostics[1].hint == "did you mean 'bridge-repairs.md'?"
-    assert sorted(p.name for p in small_site.root.iterdir()) == before  # no site written
+    after = sorted(p.name for p in small_site.root.iterdir() if p.name != ".sitegen-cache")
+    assert after == before  # no site written (the record cache may keep what was parsed)
 
 
 def test_strict_flag_makes_a_missing_anchor_fail(small_site: TinySite):

@@ -13,7 +13,7 @@ from test_invalid_cases import CASES, INVALID, apply_case
 from sitegen import loader, workers
 from sitegen import resolve as resolve_module
 from sitegen.build import build, check
-from sitegen.resolve import citation_key, inline_citations
+from sitegen.citations import citation_key, inline_citations
 from sitegen.session import Session
 from sitegen.config import load_config
 from sitegen.errors import Collector, SitegenError

@@ -10,7 +10,8 @@ from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.errors import ContentError
 from sitegen.markup import MarkdownRenderer
 from sitegen.model import Pos, Sheet
-from sitegen.resolve import anchor_for, inline_citations
+from sitegen.citations import inline_citations
+from sitegen.resolve import anchor_for
 
 from conftest import TODAY
 
