@@ -25,7 +25,8 @@ from .loader import Scan, load_content, restat, scan, theme_assets
 from .records import RecordStore, parse_salt
 from .markup import MarkdownBodies, MarkdownRenderer
 from .deps import Entry, Graph, Memo, node, persisted_values
-from .render import PageJob, Renderer, page_jobs, render_pages
+from .output import render_pages
+from .render import PageJob, Renderer, page_jobs
 from .routes import url_of
 from .site_digests import leaf_digests
 from .values import ValueStore

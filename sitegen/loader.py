@@ -19,7 +19,7 @@ from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from . import frontmatter, markup, records, schema, workers, yamlload
+from . import frontmatter, mdbounds, records, schema, workers, yamlload
 from .config import SiteConfig
 from .hashing import digest
 from .errors import Collector, ContentError, utf8_problem
@@ -53,7 +53,6 @@ def load_content(config: SiteConfig, report: Collector, session: records.ReadMem
     """Read everything under docs_dir; problems go to ``report``. ``found`` is the build's scan
     (else docs_dir is scanned here); a file whose bytes a session or the ``store`` has parsed
     before is not read or parsed again. ``contents`` holds files already read, used as read."""
-    docs = config.docs_dir
     reader = _Reader(config, report, session.parsed if session else {}, contents, store,
                      session.citations if session else {})
     if found is None:  # nothing to compare with: every file is read when it is parsed
@@ -64,150 +63,168 @@ def load_content(config: SiteConfig, report: Collector, session: records.ReadMem
         reader.contents.update((f.path, f.raw) for f in files if f.raw is not None)
         reader.shas = {f.path: f.sha for f in files}
     ahead = _parse_sheets_ahead(config, files, reader.memo, reader.contents, reader.citations, store)
-    sheets: dict[str, Sheet] = {}
-    sources: dict[str, Source] = {}
-    pages: dict[str, Page] = {}
-    vocab: dict[str, tuple[dict, dict]] = {"topics": ({}, {}), "entities": ({}, {})}
-    texts: dict[str, tuple[str, bytes, str]] = {}
-    assets: dict[str, Path] = {}
-    source_yml: dict[str, tuple[str, YMap]] = {}
-    seen_urls: dict[str, tuple[str, str]] = {}
-    bad_names: list[tuple[str, str, str, str | None]] = []  # stem, shown, what, url: checked last
-    broken: dict[str, set[str]] = {"sheet": set(), "source": set(), "vocabulary": set()}
+    collected = _Collected(config, report, reader)
+    for file in files:
+        collected.add(file)
+    _check_assets(config, collected.assets, collected.pages, report)
+    collected.report_bad_names()
+    return Loaded(collected.content(), collected.assets, reader.parsed + ahead, found)
 
-    def claim(url: str, shown: str) -> bool:
+
+class _Collected:
+    """The records of one load, file by file, with the URLs they claim and what is broken."""
+
+    def __init__(self, config: SiteConfig, report: Collector, reader: "_Reader"):
+        self.config, self.report, self.reader = config, report, reader
+        self.sheets: dict[str, Sheet] = {}
+        self.pages: dict[str, Page] = {}
+        self.vocab: dict[str, tuple[dict, dict]] = {"topics": ({}, {}), "entities": ({}, {})}
+        self.texts: dict[str, tuple[str, str, str]] = {}          # id -> text, sha256, shown path
+        self.source_yml: dict[str, tuple] = {}                    # id -> shown path, (source, start), sha256
+        self.assets: dict[str, Path] = {}
+        self.seen_urls: dict[str, tuple[str, str]] = {}
+        self.bad_names: list[tuple[str, str, str, str | None]] = []  # stem, shown, what, url: checked last
+        self.broken: dict[str, set[str]] = {"sheet": set(), "source": set(), "vocabulary": set()}
+
+    def claim(self, url: str, shown: str) -> bool:
         key = unicodedata.normalize("NFC", url).casefold()
-        if key in seen_urls:
-            other, other_url = seen_urls[key]
-            report.error(shown, 1, 1, f"'{shown}' would be published at the same URL as '{other}' "
-                                      f"(/{url}): {_difference(url, other_url)}",
-                         "rename or remove one of them; servers and file systems that ignore case "
-                         "or Unicode form would serve one in place of the other")
+        if key in self.seen_urls:
+            other, other_url = self.seen_urls[key]
+            self.report.error(shown, 1, 1, f"'{shown}' would be published at the same URL as '{other}' "
+                                           f"(/{url}): {_difference(url, other_url)}",
+                              "rename or remove one of them; servers and file systems that ignore case "
+                              "or Unicode form would serve one in place of the other")
             return False
-        seen_urls[key] = (shown, url)
+        self.seen_urls[key] = (shown, url)
         return True
 
-    for file in files:
-        rel, path, shown = file.rel, file.path, file.shown
-        parts = rel.split("/")
+    def add(self, file: SourceFile) -> None:
+        parts = file.rel.split("/")
         stem, suffix = os.path.splitext(parts[-1])
         unusable = _unusable_name(parts)
         if unusable:
-            report.error(shown, 1, 1, unusable, "rename the file")
+            self.report.error(file.shown, 1, 1, unusable, "rename the file")
             if parts[0] in ("sheets", "sources") and len(parts) == 2:
-                broken["sheet" if parts[0] == "sheets" else "source"].add(stem)
-            continue
-        if parts[0] == "sheets" and suffix == ".md":
-            if len(parts) != 2:
-                report.error(shown, 1, 1, "sheets must sit directly in the sheets folder",
-                             f"move it to {config.shown(docs / 'sheets' / parts[-1])}")
-            elif not is_id(stem):
-                bad_names.append((stem, shown, "sheet", f"sheets/{stem}/"))
-            elif claim(f"sheets/{stem}/", shown):
-                sheet = reader.sheet(stem, path, shown)
-                if sheet:
-                    sheets[stem] = sheet
-                else:
-                    broken["sheet"].add(stem)
+                self.broken["sheet" if parts[0] == "sheets" else "source"].add(stem)
+        elif parts[0] == "sheets" and suffix == ".md":
+            self._sheet(file, parts, stem)
         elif parts[0] == "sources" and len(parts) == 2 and suffix in (".yml", ".yaml", ".txt"):
-            if not is_id(stem):
-                bad_names.append((stem, shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
-                continue
-            if suffix == ".txt":
-                entry = reader.text(path, shown)
-                if entry is not None and entry[1] is not None:
-                    texts[stem] = (entry[1], entry[0], shown)
-                else:
-                    broken["source"].add(stem)
-            elif claim(f"sources/{stem}/", shown):
-                parsed = reader.source(stem, path, shown)
-                if parsed is not None and parsed[1] is not None:
-                    source_yml[stem] = (shown, parsed, reader.shas.get(path) or "")
-                else:
-                    broken["source"].add(stem)
-        elif parts[0] == "data" and len(parts) == 2 and stem in vocab and suffix in (".yml", ".yaml"):
-            vocab[stem] = reader.vocabulary(stem, path, shown) or ({}, {})
-            if not reader.ok(path):
-                broken["vocabulary"].add(stem)
-        elif suffix == ".md" and parts[0] not in ("sheets", "sources", "data"):
-            slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
-            first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
-            unsafe = _unsafe_page_name(rel)
-            if unsafe:
-                report.error(shown, 1, 1, *unsafe)
-            elif first in RESERVED or first.lower() in RESERVED:
-                report.error(shown, 1, 1, f"the page '{rel}' would take the URL /{first}/, which sitegen uses itself",
-                             "rename the file")
-            elif claim(f"{slug}/" if slug else "", shown):
-                page = reader.page(slug, path, shown)
-                if page:
-                    pages[slug] = page
-        elif parts[0] not in ("sheets", "sources", "data") and parts[0].lower() in RESERVED - {"assets"}:
+            self._source(file, stem, suffix)
+        elif parts[0] == "data" and len(parts) == 2 and stem in self.vocab and suffix in (".yml", ".yaml"):
+            self.vocab[stem] = self.reader.vocabulary(stem, file.path, file.shown) or ({}, {})
+            if not self.reader.ok(file.path):
+                self.broken["vocabulary"].add(stem)
+        elif parts[0] in ("sheets", "sources", "data"):
+            self.report.warning(file.shown, 1, 1, "file ignored: it is not a kind of content sitegen knows here",
+                                "sheets are sheets/*.md, sources sources/*.yml with an optional .txt, "
+                                "vocabularies data/topics.yml and data/entities.yml")
+        elif suffix == ".md":
+            self._page(file)
+        elif parts[0].lower() in RESERVED - {"assets"}:
             # assets/ may override the theme's files; everything else there is sitegen's own output
             where = f"be published under /{parts[0]}/" if len(parts) > 1 else f"replace /{parts[0]}"
-            report.error(shown, 1, 1, f"the file '{rel}' would {where}, which sitegen writes itself",
-                         "rename or move the file")
-        elif parts[0] not in ("sheets", "sources", "data"):
-            if claim(rel, shown):
-                assets[rel] = Path(path)
-        else:
-            report.warning(shown, 1, 1, "file ignored: it is not a kind of content sitegen knows here",
-                           "sheets are sheets/*.md, sources sources/*.yml with an optional .txt, "
-                           "vocabularies data/topics.yml and data/entities.yml")
+            self.report.error(file.shown, 1, 1, f"the file '{file.rel}' would {where}, which sitegen writes itself",
+                              "rename or move the file")
+        elif self.claim(file.rel, file.shown):
+            self.assets[file.rel] = Path(file.path)
 
-    _check_assets(config, assets, pages, report)
+    def _sheet(self, file: SourceFile, parts: list[str], stem: str) -> None:
+        if len(parts) != 2:
+            self.report.error(file.shown, 1, 1, "sheets must sit directly in the sheets folder",
+                              f"move it to {self.config.shown(self.config.docs_dir / 'sheets' / parts[-1])}")
+        elif not is_id(stem):
+            self.bad_names.append((stem, file.shown, "sheet", f"sheets/{stem}/"))
+        elif self.claim(f"sheets/{stem}/", file.shown):
+            sheet = self.reader.sheet(stem, file.path, file.shown)
+            if sheet:
+                self.sheets[stem] = sheet
+            else:
+                self.broken["sheet"].add(stem)
 
-    # Names that are not valid ids are reported last, when every valid file has
-    # claimed its URL, so that a clash with one of them is reported too.
-    for stem, shown, what, url in bad_names:
-        taken = seen_urls.get(unicodedata.normalize("NFC", url).casefold()) if url else None
-        _valid_id(stem, shown, what, report, taken[0] if taken else None)
-        if taken:
-            claim(url, shown)
+    def _source(self, file: SourceFile, stem: str, suffix: str) -> None:
+        if not is_id(stem):
+            self.bad_names.append((stem, file.shown, "source", None if suffix == ".txt" else f"sources/{stem}/"))
+        elif suffix == ".txt":
+            entry = self.reader.text(file.path, file.shown)
+            if entry is not None and entry[1] is not None:
+                self.texts[stem] = (entry[1], entry[0], file.shown)
+            else:
+                self.broken["source"].add(stem)
+        elif self.claim(f"sources/{stem}/", file.shown):
+            parsed = self.reader.source(stem, file.path, file.shown)
+            if parsed is not None and parsed[1] is not None:
+                self.source_yml[stem] = (file.shown, parsed, self.reader.shas.get(file.path) or "")
+            else:
+                self.broken["source"].add(stem)
 
-    for source_id, (shown, (source, start), yml_sha) in sorted(source_yml.items()):
-        text_info = texts.pop(source_id, None)
-        if source is None or source_id in broken["source"]:
-            broken["source"].add(source_id)
-            continue
-        if text_info:
-            text, sha, text_shown = text_info
-            if not source.sha256:
-                line, col = start
-                report.error(shown, line, col, f"missing required field 'sha256': {text_shown} exists",
-                             f"add 'sha256: {sha}' after checking that the stored text is the one received")
-                broken["source"].add(source_id)
-                continue
-            if source.sha256 != sha:
+    def _page(self, file: SourceFile) -> None:
+        rel = file.rel
+        slug = "" if rel == "index.md" else rel[:-3].removesuffix("/index")
+        first = slug.split("/")[0]  # 'sheets.md' takes /sheets/ just as 'sheets/x.md' would
+        unsafe = _unsafe_page_name(rel)
+        if unsafe:
+            self.report.error(file.shown, 1, 1, *unsafe)
+        elif first in RESERVED or first.lower() in RESERVED:
+            self.report.error(file.shown, 1, 1, f"the page '{rel}' would take the URL /{first}/, which sitegen "
+                                                "uses itself", "rename the file")
+        elif self.claim(f"{slug}/" if slug else "", file.shown):
+            page = self.reader.page(slug, file.path, file.shown)
+            if page:
+                self.pages[slug] = page
+
+    def report_bad_names(self) -> None:
+        """Names that are not valid ids are reported last, when every valid file has
+        claimed its URL, so that a clash with one of them is reported too."""
+        for stem, shown, what, url in self.bad_names:
+            taken = self.seen_urls.get(unicodedata.normalize("NFC", url).casefold()) if url else None
+            _valid_id(stem, shown, what, self.report, taken[0] if taken else None)
+            if taken:
+                self.claim(url, shown)
+
+    def content(self) -> Content:
+        sources = {}
+        for source_id, (shown, (source, start), yml_sha) in sorted(self.source_yml.items()):
+            source = self._with_text(source_id, shown, source, start, yml_sha)
+            if source is not None:
+                sources[source_id] = source
+            else:
+                self.broken["source"].add(source_id)
+        for source_id, (_, _, text_shown) in sorted(self.texts.items()):
+            if source_id in self.broken["source"]:
+                continue  # its .yml exists but could not be read: reported already
+            self.report.error(text_shown, 1, 1, f"stored text without metadata: {source_id}.yml is missing",
+                              "run 'sitegen import' to create both, or write the .yml by hand")
+        (topics, topic_positions), (entities, entity_positions) = self.vocab["topics"], self.vocab["entities"]
+        broken = {kind: frozenset(ids) for kind, ids in self.broken.items()}
+        return Content(self.sheets, sources, topics, entities, self.pages, topic_positions, entity_positions,
+                       broken["sheet"], broken["source"], broken["vocabulary"])
+
+    def _with_text(self, source_id: str, shown: str, source, start, yml_sha: str) -> Source | None:
+        """The source with its stored text, if both check out (else None, the problem reported)."""
+        text_info = self.texts.pop(source_id, None)
+        if source is None or source_id in self.broken["source"]:
+            return None
+        if not text_info:
+            if source.sha256:
                 pos = source.pos("sha256")
-                report.error(shown, pos.line, pos.col,
-                             f"the stored text {text_shown} does not match its sha256 (it has {sha})",
-                             "stored texts are kept byte for byte as received: undo the edit to the .txt; "
-                             "if the new text is genuinely a new version, update sha256")
-                broken["source"].add(source_id)
-                continue
-            source = replace(source, text=text, text_path=text_shown,
-                             digest=digest("source", shown, yml_sha, text_shown, sha))
-        elif source.sha256:
+                self.report.error(shown, pos.line, pos.col, f"'sha256' is set but there is no stored text "
+                                                            f"{source_id}.txt", "add the .txt beside the .yml, or remove sha256")
+                return None
+            return replace(source, digest=digest("source", shown, yml_sha))
+        text, sha, text_shown = text_info
+        if not source.sha256:
+            line, col = start
+            self.report.error(shown, line, col, f"missing required field 'sha256': {text_shown} exists",
+                              f"add 'sha256: {sha}' after checking that the stored text is the one received")
+            return None
+        if source.sha256 != sha:
             pos = source.pos("sha256")
-            report.error(shown, pos.line, pos.col, f"'sha256' is set but there is no stored text {source_id}.txt",
-                         "add the .txt beside the .yml, or remove sha256")
-            broken["source"].add(source_id)
-            continue
-        else:
-            source = replace(source, digest=digest("source", shown, yml_sha))
-        sources[source_id] = source
-    for source_id, (_, _, text_shown) in sorted(texts.items()):
-        if source_id in broken["source"]:
-            continue  # its .yml exists but could not be read: reported already
-        report.error(text_shown, 1, 1, f"stored text without metadata: {source_id}.yml is missing",
-                     "run 'sitegen import' to create both, or write the .yml by hand")
-
-    topics, topic_positions = vocab["topics"]
-    entities, entity_positions = vocab["entities"]
-    content = Content(sheets, sources, topics, entities, pages, topic_positions, entity_positions,
-                      frozenset(broken["sheet"]), frozenset(broken["source"]), frozenset(broken["vocabulary"]))
-    return Loaded(content, assets, reader.parsed + ahead, found)
+            self.report.error(shown, pos.line, pos.col,
+                              f"the stored text {text_shown} does not match its sha256 (it has {sha})",
+                              "stored texts are kept byte for byte as received: undo the edit to the .txt; "
+                              "if the new text is genuinely a new version, update sha256")
+            return None
+        return replace(source, text=text, text_path=text_shown, digest=digest("source", shown, yml_sha, text_shown, sha))
 
 
 def theme_assets(config: SiteConfig) -> dict[str, Path]:
@@ -737,7 +754,7 @@ class _Reader:
 
     def _check_body(self, parts: frontmatter.Split, shown: str) -> None:
         """Refuse Markdown that would take Python-Markdown minutes, or crash it (markup's bounds)."""
-        problem = markup.check_markdown(parts.body)
+        problem = mdbounds.check_markdown(parts.body)
         if problem:
             self.report.error(shown, parts.body_line + problem.line - 1, problem.col, problem.message, problem.hint)
 

@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from . import workers
 from .errors import OutputError, UsageError
 
 MARKER = ".sitegen-build"
@@ -280,3 +281,18 @@ def link_or_copy(previous: str | Path, root: Path, relpath: str) -> None:
             shutil.copyfile(previous, target)
         except OSError as exc:
             raise OutputError(f"could not write '{relpath}': {exc.strerror}; the previous site is untouched") from None
+
+
+PARALLEL_THRESHOLD = 48  # pages; below it a worker pool costs more than it saves
+
+
+def render_pages(renderer, pending: list, jobs: int, staging: Path) -> None:
+    """Render pages straight into the staging folder, on several cores when there are
+    many. Each page depends only on its own context, so the bytes are the same
+    whatever the split, and no page is held in memory longer than it takes to write."""
+    def render(start: int, end: int) -> None:
+        for job in pending[start:end]:
+            write_file(staging, job.path, renderer.render(job))
+
+    if len(pending) < PARALLEL_THRESHOLD or workers.forked_map(render, len(pending), jobs, 8) is None:
+        render(0, len(pending))

@@ -17,11 +17,10 @@ import itertools
 
 import jinja2
 
-from . import routes, workers
+from . import routes
 from .routes import output_path as _at, root_for, url_of
 from .config import SiteConfig
 from .errors import ContentError, Diagnostic
-from .output import write_file
 from .markup import MarkdownBodies
 from .deps import Graph
 from .resolve import Site
@@ -237,18 +236,3 @@ def _template_line(exc: Exception) -> int:
         if frame.filename.endswith(".html") or frame.filename.endswith(".xml"):
             return frame.lineno or 1
     return 1
-
-
-PARALLEL_THRESHOLD = 48  # pages; below it a worker pool costs more than it saves
-
-
-def render_pages(renderer: "Renderer", pending: list[PageJob], jobs: int, staging: Path) -> None:
-    """Render pages straight into the staging folder, on several cores when there are
-    many. Each page depends only on its own context, so the bytes are the same
-    whatever the split, and no page is held in memory longer than it takes to write."""
-    def render(start: int, end: int) -> None:
-        for job in pending[start:end]:
-            write_file(staging, job.path, renderer.render(job))
-
-    if len(pending) < PARALLEL_THRESHOLD or workers.forked_map(render, len(pending), jobs, 8) is None:
-        render(0, len(pending))

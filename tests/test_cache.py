@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TEMPLATES, TODAY, TinySite, snapshot
-from sitegen import render, workers
+from sitegen import output, workers
 from sitegen.build import build, check
 from sitegen.errors import ContentError
 from sitegen.session import Session
@@ -279,7 +279,7 @@ def test_hand_edited_output_is_rendered_again(site: TinySite):
 def test_parallel_rendering_gives_the_same_bytes(site: TinySite, monkeypatch):
     build(site.config(), today=TODAY, use_cache=False, jobs=1)
     serial = snapshot(site.site_dir)
-    monkeypatch.setattr(render, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(output, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(workers.threading, "active_count", lambda: 1)  # the browser tests' threads
     build(site.config(), today=TODAY, use_cache=False, jobs=2)
     assert snapshot(site.site_dir) == serial

@@ -29,7 +29,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from sitegen import frontmatter, schema, yamlload
 from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.errors import Collector, ContentError
-from sitegen.markup import ALLOWED_TAGS, MarkdownRenderer, check_markdown, sanitize
+from sitegen.markup import ALLOWED_TAGS, MarkdownRenderer, sanitize
+from sitegen.mdbounds import check_markdown
 from sitegen.quotes import SourceText, normalize
 
 # No database, no "explain" phase, and hypothesis' own cache kept out of the working tree.
