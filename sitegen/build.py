@@ -21,7 +21,9 @@ from .config import SiteConfig
 from .errors import Collector, Diagnostic, OutputError, UsageError
 from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
-from .loader import Scan, load_content, restat, scan, theme_assets
+from .assets import theme_assets
+from .loader import load_content
+from .scan import Scan, restat, scan
 from .records import RecordStore, parse_salt
 from .markup import MarkdownBodies, MarkdownRenderer
 from .deps import Entry, Graph, Memo, node, persisted_values

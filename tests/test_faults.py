@@ -224,16 +224,16 @@ def test_the_next_build_removes_leftovers_and_nothing_else(small_site):
 
 
 def test_a_file_deleted_after_the_walk_is_a_clear_error(small_site, monkeypatch):
-    from sitegen import loader
+    from sitegen.reader import Reader
 
-    walk = loader._Reader.walk
+    walk = Reader.walk
 
     def walk_then_delete(self):
         found = walk(self)
         (small_site.root / FERRY).unlink()  # gone between listing the folder and reading the file
         return found
 
-    monkeypatch.setattr(loader._Reader, "walk", walk_then_delete)
+    monkeypatch.setattr(Reader, "walk", walk_then_delete)
     with pytest.raises(ContentError) as info:  # without the cache, the loader reads each file itself
         build(small_site.config(), today=TODAY, use_cache=False)
     assert info.value.format_message() == (

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SMALL_SITE, TODAY, snapshot
 from test_invalid_cases import CASES, INVALID, apply_case
-from sitegen import loader, workers
+from sitegen import loader, reader, workers
 from sitegen import resolve as resolve_module
 from sitegen.build import build, check
 from sitegen.citations import citation_key, inline_citations
@@ -49,7 +49,7 @@ def test_sheets_are_parsed_ahead_on_several_cores(small_site, monkeypatch):
     config = small_site.config()
     memo: dict = {}
     citations: dict = {}
-    loader._parse_sheets_ahead(config, loader._Reader(config, Collector(), {}).walk(), memo, citations=citations)
+    loader._parse_sheets_ahead(config, reader.Reader(config, Collector(), {}).walk(), memo, citations=citations)
     names = ("bridge-repairs", "ferry-timetable", "overview")
     assert sorted(key for key in memo) == [("sheet", f"content/sheets/{name}.md") for name in names]
     assert sorted(key[0] for key in citations) == [f"content/sheets/{name}.md" for name in names]

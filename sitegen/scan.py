@@ -1,0 +1,159 @@
+"""One scan of docs_dir: every file with its stat, and its sha256 and bytes when they are needed.
+
+A file whose stat is the one recorded with its sha256 (in the session or the
+record cache) is not opened; hidden files, editors' leftovers and symlinks that
+leave docs_dir are left out, the last with an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import records
+from .config import SiteConfig
+from .errors import Collector
+
+SKIPPED_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """One file under docs_dir as the scan found it; ``raw`` only when the scan had to read it."""
+
+    rel: str                    # path relative to docs_dir, with '/'
+    path: str                   # path as walked
+    shown: str                  # path as messages show it
+    stat: tuple                 # (size, mtime_ns, ctime_ns, inode), () when it could not be stat'ed
+    sha: str | None             # sha256 of its bytes; None when too large to hash, or unreadable
+    raw: bytes | None = None
+
+
+@dataclass
+class Scan:
+    """The one walk of docs_dir a build makes: the files, what it found wrong, and what to trust next time."""
+
+    files: list[SourceFile]
+    report: Collector
+    parts: list                                        # names and hashes, for the build's fingerprint
+    stats: dict[str, tuple]                            # path -> stat, folders too: for the re-check after the build
+    known: dict[str, tuple] = field(default_factory=dict)  # path -> (stat, sha, when hashed), for the next scan
+    hashed: int = 0                                    # files read to hash them
+
+
+def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = None, hashing: bool = True) -> Scan:
+    """Walk docs_dir once: a folder's files by name, then its sub-folders by name; hidden files,
+    editors' leftovers and symlinks that leave docs_dir are skipped as the loader always has.
+    A file whose stat matches ``known`` (and was not racily clean) is not opened; the others are
+    hashed, and their bytes kept when at most ``keep`` (without ``hashing``, only stat'ed)."""
+    limit = max(config.max_file_size, config.max_asset_size) if limit is None else limit
+    found = Scan([], Collector(), [], {})
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            found.stats[folder] = records.file_stat(os.stat(folder))
+        except OSError:
+            found.stats[folder] = ()
+        with os.scandir(folder) as listing:
+            entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        folders, files = [], []
+        for entry in entries:
+            try:
+                (folders if entry.is_dir() else files).append(entry)  # symlinked folders too
+            except OSError:  # a symlink loop: _inside reports it
+                files.append(entry)
+        folders = [e for e in folders if not e.is_symlink() or _inside(config, found.report, Path(e.path))]
+        for entry in files:
+            if not entry.name.endswith(SKIPPED_SUFFIXES):
+                if (not entry.is_symlink() or _inside(config, found.report, Path(entry.path))) and entry.is_file():
+                    _add_file(config, found, known, prefix + entry.name, entry.path, keep, limit, hashing)
+        for entry in folders:
+            visit(entry.path, prefix + entry.name + "/")
+
+    visit(str(config.docs_dir), "")
+    return found
+
+
+def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int,
+              hashing: bool = True) -> None:
+    """Stat one file (through a symlink: its target is what is read), and hash it unless known."""
+    try:
+        stat = records.file_stat(os.stat(path))
+    except OSError:
+        stat = ()
+    sha, raw, when = records.known_sha(known, path, stat), None, 0
+    if sha is not None:
+        when = known[path][2]
+    elif not hashing:
+        pass
+    elif stat and stat[0] > limit:  # not even opened: the loader refuses it, or never reads it
+        found.parts += [rel, f"more than {limit} bytes"]
+    elif stat:
+        try:
+            when = records.now_ns()
+            raw, hashed = fingerprint_file(path, keep, limit)
+            sha = hashed.hex() if len(hashed) == 32 else None
+            found.hashed += 1
+            if sha is None:
+                found.parts += [rel, hashed.decode("ascii")]
+        except OSError as exc:
+            found.parts += [rel, f"unreadable: {exc.errno}"]
+    if sha is not None:
+        found.parts += [rel, sha]
+        found.known[path] = (stat, sha, when)
+    found.stats[path] = stat
+    found.files.append(SourceFile(rel, path, config.shown(path), stat, sha, raw))
+
+
+def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
+    """(the file's bytes if it has at most ``keep`` of them, else None; their sha256).
+
+    Read in chunks, so a file costs memory only up to ``keep``; a file of more
+    than ``limit`` bytes is not hashed to its end: the loader refuses it as too
+    large, or never publishes it, so its size stands for its bytes.
+    """
+    hasher, kept, total = hashlib.sha256(), [], 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                return None, f"more than {limit} bytes".encode("ascii")
+            hasher.update(chunk)
+            if kept is not None and total <= keep:
+                kept.append(chunk)
+            else:
+                kept = None
+    return (b"".join(kept) if kept is not None else None), hasher.digest()
+
+
+def restat(stats: dict[str, tuple]) -> dict[str, tuple]:
+    """The stats of the files and folders a scan saw, again: equal when nothing changed since."""
+    again = {}
+    for path in stats:
+        try:
+            again[path] = records.file_stat(os.stat(path))
+        except OSError:
+            again[path] = ()
+    return again
+
+
+def _inside(config: SiteConfig, report: Collector, path: Path) -> bool:
+    """Refuse symlinks that leave docs_dir, and loops."""
+    if not path.is_symlink():
+        return True
+    shown = config.shown(path)
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        report.error(shown, 1, 1, "broken or looping symlink", "remove the link or point it at a file inside docs_dir")
+        return False
+    if not target.is_relative_to(config.docs_dir):
+        report.error(shown, 1, 1, f"symlink points outside docs_dir (to {target})",
+                 "copy the file into docs_dir instead of linking to it")
+        return False
+    if target.is_dir():
+        report.error(shown, 1, 1, "symlinked folders are not followed", "move the folder into place instead")
+        return False
+    return True
