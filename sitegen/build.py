@@ -32,7 +32,8 @@ from .render import PageJob, Renderer, page_jobs
 from .routes import url_of
 from .site_digests import leaf_digests
 from .values import ValueStore
-from .resolve import Site, resolve
+from .resolve import resolve
+from .site import Site
 from .session import Session
 
 

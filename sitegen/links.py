@@ -43,7 +43,7 @@ from .markup import CITE_WITH_SPACE_RE, md_link_path, page_source_path
 from .model import Sheet
 from .folding import normalize
 from .citations import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, _code_lines
-from .resolve import Site
+from .site import Site
 
 # (source id, quote or None) -> what a citation in a heading reads as there, e.g. "[2]"
 CiteText = Callable[[str, "str | None"], str]

@@ -7,7 +7,7 @@ what the build's warning means.
 
 from __future__ import annotations
 
-from .resolve import Site
+from .site import Site
 
 Row = tuple[str, str, str]
 

@@ -23,7 +23,7 @@ from .config import SiteConfig
 from .errors import ContentError, Diagnostic
 from .markup import MarkdownBodies
 from .deps import Graph
-from .resolve import Site
+from .site import Site
 from .views import Views, absolute
 
 

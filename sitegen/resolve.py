@@ -10,18 +10,18 @@ sheets share a topic) that listings and backlinks are built from.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from . import __version__, workers
-from .hashing import digest
-from .errors import ERROR, Collector, did_you_mean
-from .model import Content, Pos, Sheet, Source, is_id
-from .folding import MAX_MARKS, normalize, quote_problem
-from .quotes import SourceText
 from .citations import citation_key, inline_citations
+from .errors import ERROR, Collector
+from .hashing import digest
+from .model import Content, Sheet
+from .quotes import SourceText
 from .records import ReadMemo
+from .sheetcheck import check_sheet
+from .site import Note, Passage, SheetLinks, SheetResult, Site
+
 
 class CheckMemo(ReadMemo):
     """What a long-lived process keeps of its citation checks: each stored text's searchable
@@ -44,68 +44,6 @@ class CheckMemo(ReadMemo):
     def keep_texts(self, used: set[str]) -> None:
         """Forget stored texts no source has any more (an edited or removed .txt)."""
         self.texts = {t: s for t, s in self.texts.items() if t in used}
-
-
-@dataclass(frozen=True)
-class Note:
-    """One numbered citation of a sheet: a source, and maybe a located quote."""
-
-    number: int
-    source: Source
-    quote: str | None
-    anchor: str | None  # id of the highlighted passage on the source page, if shown there
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A located quote in a source's stored text."""
-
-    start: int
-    end: int
-    anchor: str
-    quote: str
-
-
-@dataclass
-class SheetLinks:
-    """What a sheet's page needs beyond the sheet itself."""
-
-    notes: list[Note] = field(default_factory=list)
-    note_index: dict[tuple[str, str | None], Note] = field(default_factory=dict)
-    related: list[str] = field(default_factory=list)
-    stale: bool = False
-
-    def note(self, source: str, quote: str | None) -> Note:
-        return self.note_index[(source, normalize(quote) if quote else None)]
-
-
-@dataclass
-class Site:
-    content: Content
-    sheets: list[Sheet]                        # published (and drafts when asked), newest first
-    links: dict[str, SheetLinks]
-    passages: dict[str, list[Passage]]         # source id -> located passages, in text order
-    cited_by: dict[str, list[str]]             # source id -> ids of sheets citing it
-    by_topic: dict[str, list[str]]
-    by_entity: dict[str, list[str]]
-    today: dt.date
-
-
-def anchor_for(quote: str) -> str:
-    """A stable anchor for a quote: the same words always get the same id."""
-    return "q-" + hashlib.sha1(normalize(quote).encode("utf-8")).hexdigest()[:10]
-
-
-@dataclass
-class _SheetResult:
-    """What checking one sheet contributes to the site, replayed as is while its inputs are unchanged."""
-
-    links: SheetLinks
-    topics: list[str]
-    entities: list[str]
-    cited: list[str]                            # ids of the sources it cites
-    passages: list[tuple[str, Passage]]         # (source id, located quote), in the order found
-    problems: list                              # its diagnostics
 
 
 def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date,
@@ -131,7 +69,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     for sheet in sheets:
         key, result = found[sheet.id]
         if result is None:
-            result = _check_sheet(sheet, _inline_citations(sheet, session), content, included, today, session)
+            result = check_sheet(sheet, _inline_citations(sheet, session), content, included, today, session)
             session.checked += 1
             if key and store is not None and not any(p.severity == ERROR for p in result.problems):
                 store.put_check(sheet.id, key, _result_value(result))
@@ -184,7 +122,7 @@ def _index_texts(content: Content, session: CheckMemo, sheets: list[Sheet] | Non
             session.texts[text.text] = text
 
 
-def _replay(result: _SheetResult, sheet: Sheet, report: Collector, links: dict, by_topic: dict, by_entity: dict,
+def _replay(result: SheetResult, sheet: Sheet, report: Collector, links: dict, by_topic: dict, by_entity: dict,
             cited_by: dict, passages: dict) -> None:
     """Add one sheet's result to the site's indexes (its links are copied: related sheets are added to them)."""
     report.extend(result.problems)
@@ -235,7 +173,7 @@ def check_key(sheet: Sheet, inline: list, content: Content, included: set[str], 
 
 
 def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.date, session: CheckMemo,
-                store) -> tuple[str, "_SheetResult | None"]:
+                store) -> tuple[str, "SheetResult | None"]:
     """(the sheet's check key, its result if remembered in the session or the store)."""
     key = check_key(sheet, _inline_citations(sheet, session), content, included, today)
     if not key:
@@ -247,7 +185,7 @@ def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.da
     return key, _result_from(value, content) if value is not None else None
 
 
-def _result_value(result: _SheetResult) -> list:
+def _result_value(result: SheetResult) -> list:
     """A result as plain data for the store: notes name their source by id."""
     notes = [[n.number, n.source.id, n.quote, n.anchor] for n in result.links.notes]
     index = [[s, q, n.number] for (s, q), n in result.links.note_index.items()]
@@ -256,7 +194,7 @@ def _result_value(result: _SheetResult) -> list:
             result.problems]
 
 
-def _result_from(value, content: Content) -> "_SheetResult | None":
+def _result_from(value, content: Content) -> "SheetResult | None":
     """The result :func:`_result_value` stored, rebuilt on this content's sources; None if it does not fit."""
     try:
         notes_v, index_v, stale, topics, entities, cited, passages_v, problems = value
@@ -266,121 +204,6 @@ def _result_from(value, content: Content) -> "_SheetResult | None":
         passages = [(i, Passage(s, e, a, q)) for i, s, e, a, q in passages_v]
         if not all(isinstance(x, list) for x in (topics, entities, cited, problems)):
             return None
-        return _SheetResult(SheetLinks(notes, index, [], bool(stale)), topics, entities, cited, passages, problems)
+        return SheetResult(SheetLinks(notes, index, [], bool(stale)), topics, entities, cited, passages, problems)
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _quote_col(body_lines: list[str], sheet: Sheet, pos: Pos, source_id: str) -> int:
-    """The column where the words of the inline ``[@id "words"]`` found at ``pos`` start."""
-    line = body_lines[pos.line - sheet.body_line]
-    at = pos.col - 1 + len("[@" + source_id)
-    while line[at] not in "\"\u201c":
-        at += 1
-    return at + 2
-
-
-def _check_sheet(sheet: Sheet, inline: list, content: Content, included: set[str], today: dt.date,
-                 session: CheckMemo) -> _SheetResult:
-    """Check one sheet's ids, citations and quotes; number its notes."""
-    report = Collector()
-    result = _SheetResult(SheetLinks(), [], [], [], [], report.items)
-    sheet_links = result.links
-
-    def check_cite(source_id: str, quote: str | None, pos: Pos, quote_pos: Pos | None,
-                   quote_col: int | None = None) -> None:
-        """``quote_col``: the column of an inline quote's first character, on ``pos``'s line."""
-        source = content.sources.get(source_id)
-        if source is None and source_id in content.broken_sources:
-            return  # its own file's problem is reported already
-        if source is None:
-            report.error(pos.path, pos.line, pos.col, f"unknown source '{source_id}'",
-                         did_you_mean(source_id, content.sources) or "add it under sources/ (sitegen import FILE)")
-            return
-        result.cited.append(source_id)
-        anchor = None
-        shown = None
-        if quote is not None:
-            where = quote_pos or pos
-            if source.text is None:
-                report.error(where.path, where.line, where.col,
-                             f"quote against source '{source_id}', which has no stored text to check it against",
-                             "cite this source without a quote, or store its text with 'sitegen import'")
-                return
-            problem = quote_problem(quote)
-            if problem is not None:
-                offset, message, hint = problem
-                if offset is not None:
-                    message += (f" at column {quote_col + offset}" if quote_col is not None
-                                else f" at character {offset + 1} of the quote")
-                report.error(where.path, where.line, where.col, message, hint)
-                return
-            text = session.source_text(source.text)
-            named = f"source '{source_id}' ({source.text_path})"
-            if text.problem is not None:
-                line = source.text.count("\n", 0, text.problem) + 1
-                col = text.problem - source.text.rfind("\n", 0, text.problem)
-                report.error(where.path, where.line, where.col,
-                             f"{named} cannot be searched for quotes: it has more than {MAX_MARKS} combining "
-                             f"marks on one character at line {line}, column {col}",
-                             "correct the stored text (and its sha256), or cite the source without a quote")
-                return
-            span = text.locate(quote)
-            if span is None:
-                message, hint = text.explain(quote)
-                report.error(where.path, where.line, where.col, message.replace("{source}", named), hint)
-                return
-            anchor = anchor_for(quote)
-            shown = text.shown(span)
-            result.passages.append((source_id, Passage(span[0], span[1], anchor, shown)))
-        key = (source_id, normalize(quote) if quote else None)
-        if key not in sheet_links.note_index:
-            note = Note(len(sheet_links.notes) + 1, source, shown, anchor)
-            sheet_links.notes.append(note)
-            sheet_links.note_index[key] = note
-
-    def check_ids(key: str, ids, known, what: str, hint: str) -> list[str]:
-        good = []
-        for index, item in enumerate(ids):
-            if item in known:
-                good.append(item)
-                continue
-            if key in content.broken_vocabularies:
-                continue  # its file could not be read: reported already
-            pos = sheet.pos(f"{key}.{index}")
-            report.error(pos.path, pos.line, pos.col, f"unknown {what} '{item}'", did_you_mean(item, known) or hint)
-        return good
-
-    result.topics = check_ids("topics", sheet.topics, content.topics, "topic", "add it to data/topics.yml")
-    result.entities = check_ids("entities", sheet.entities, content.entities, "entity", "add it to data/entities.yml")
-    for index, other in enumerate(sheet.related):
-        pos = sheet.pos(f"related.{index}")
-        if other == sheet.id:
-            report.error(pos.path, pos.line, pos.col, "a sheet cannot be related to itself", "remove it from 'related'")
-        elif other in content.broken_sheets:
-            pass  # its own file's problem is reported already
-        elif other not in content.sheets:
-            report.error(pos.path, pos.line, pos.col, f"unknown sheet '{other}'",
-                         did_you_mean(other, content.sheets) or "related takes ids of files in sheets/")
-        elif other not in included:
-            report.warning(pos.path, pos.line, pos.col, f"related sheet '{other}' is a draft; the link is left out",
-                           "publish it, or build with --drafts")
-    # Notes are numbered in the order a reader meets them: key facts, figures, body, timeline.
-    for item in (*sheet.key_facts, *sheet.figures):
-        check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
-    body_lines = sheet.body.split("\n") if inline else []  # once: a sheet may hold thousands of quotes
-    for source_id, quote, pos in inline:
-        if not is_id(source_id):
-            report.error(pos.path, pos.line, pos.col, f"malformed citation '[@{source_id}'",
-                         "write [@source-id] or [@source-id \"verbatim quote\"]")
-            continue
-        check_cite(source_id, quote, pos, None, None if quote is None else _quote_col(body_lines, sheet, pos, source_id))
-    for item in sheet.timeline:
-        check_cite(item.cite.source, item.cite.quote, item.cite.pos, item.cite.quote_pos)
-    if sheet.review_by and sheet.review_by < today:
-        pos = sheet.pos("review_by")
-        report.warning(pos.path, pos.line, pos.col,
-                       f"sheet is past its review date ({sheet.review_by.isoformat()})",
-                       "check its facts against newer sources, then move review_by forward")
-        sheet_links.stale = True
-    return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .deps import digest_of
-from .resolve import Site
+from .site import Site
 
 ABSENT = "absent"
 

@@ -23,7 +23,7 @@ from . import routes
 from .model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
 from .folding import PARAGRAPH_BREAK
 from .deps import Graph
-from .resolve import Note, Passage, SheetLinks, Site
+from .site import Note, Passage, SheetLinks, Site
 
 # Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
 _GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'

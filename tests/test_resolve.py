@@ -11,7 +11,7 @@ from sitegen.errors import ContentError
 from sitegen.markup import MarkdownRenderer
 from sitegen.model import Pos, Sheet
 from sitegen.citations import inline_citations
-from sitegen.resolve import anchor_for
+from sitegen.site import anchor_for
 
 from conftest import TODAY
 
