@@ -11,21 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, output
+from . import feeds, output, search
 from .config import SiteConfig
-from .errors import Collector, Diagnostic, OutputError, UsageError
+from .errors import Collector, Diagnostic, UsageError
 from .cache import BuildCache, config_salt, digest
 from .links import LinkRules, check_links
 from .loader import load_content, theme_assets
 from .markup import MarkdownBodies, MarkdownRenderer
 from .render import PageJob, Renderer, page_jobs, render_pages, url_of
 from .resolve import Site, resolve
+from .search import index_search  # noqa: F401 (serve indexes its folder with it)
 from .session import Session
 
 
@@ -323,7 +322,8 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
             files = render_site(plan, config, staging, copies, jobs)
             clock.lap("render")
             if config.search:
-                index_search(staging)
+                search.index_site(plan.keys, staging, site_dir=config.site_dir, jobs=jobs,
+                                  record_file=search.record_path(config.cache_dir, config.site_dir) if cache else None)
                 clock.lap("search")
             if cache:
                 cache.forget()  # until the swap is done, the manifest would describe the wrong site
@@ -341,16 +341,3 @@ def _build_locked(config: SiteConfig, lock: output.SiteLock, *, today: dt.date |
         clock.lap("cache")
     return BuildResult(site, warnings, pages=len(plan.keys), files=len(plan.keys) + len(files),
                        rendered=len(plan.pending), timings=clock.timings)
-
-
-def index_search(folder: Path) -> None:
-    """Build the Pagefind index into folder/pagefind/ (the search UI loads it from there)."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(folder), "--output-subdir", "pagefind", "--silent"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OutputError(f"search index failed: {exc}; the previous site is untouched") from None
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise OutputError(f"search index failed (pagefind exit {result.returncode}: {detail[0]}); "
-                          "the previous site is untouched — set 'search: false' under the sitegen plugin to build without it")
