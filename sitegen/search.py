@@ -109,18 +109,23 @@ def record_path(cache_dir: Path, site_dir: Path) -> Path:
     return cache_dir / f"search-{digest(str(site_dir))[:16]}.json"
 
 
-def _signature(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
 def _files(folder: Path, skip_shards: bool) -> dict[str, list[int]]:
-    """Every file of one bundle, by path inside it (the primary's nested bundles left out)."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and not (skip_shards and (rel == SHARDS_FILE or re.match(r"s\d+/", rel))):
-            found[rel] = _signature(path)
+    """Every file of one bundle (size, mtime, inode), by path inside it; the primary's nested
+    bundles left out. Links are not followed: one would not match the record, so is rebuilt."""
+    found: dict[str, list[int]] = {}
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if not (skip_shards and not prefix and re.fullmatch(r"s\d+", entry.name)):
+                        walk(entry.path, rel + "/")
+                elif entry.is_file(follow_symlinks=False) and not (skip_shards and rel == SHARDS_FILE):
+                    st = entry.stat(follow_symlinks=False)
+                    found[rel] = [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    walk(str(folder), "")
     return found
 
 
@@ -164,8 +169,16 @@ def reusable(number: int, key: str, record: Record, site_dir: Path | None) -> di
 
 
 def _link(number: int, files: dict, site_dir: Path, staging: Path) -> None:
+    """Hard-link an unchanged shard's files (listed from the previous site, so real files
+    inside it) into staging, as unchanged pages are."""
+    source, target = f"{site_dir / shard_dir(number)}/", staging / shard_dir(number)
+    for folder in sorted({rel.rpartition("/")[0] for rel in files}):  # never staging itself
+        output.make_parents(staging, target / folder / "-", f"{shard_dir(number)}/{folder}")
     for rel in files:
-        output.link_or_copy(site_dir / shard_dir(number) / rel, staging, f"{shard_dir(number)}/{rel}")
+        try:
+            os.link(source + rel, f"{target}/{rel}")
+        except OSError:
+            output.link_or_copy(source + rel, staging, f"{shard_dir(number)}/{rel}")
 
 
 def _command(site: Path, out: Path) -> list[str]:
@@ -253,10 +266,10 @@ def index_site(pages: dict[str, str], staging: Path, *, site_dir: Path | None = 
 def index_search(folder: Path, jobs: int = 1) -> None:
     """Index a finished site in place (``sitegen serve``'s folder): every shard, built
     aside and then put in place of folder/pagefind/."""
+    work = folder / WORK
+    shutil.rmtree(work, ignore_errors=True)  # a killed run's
     pages = {p.relative_to(folder).as_posix(): "" for p in folder.rglob("*.html")
-             if p.relative_to(folder).parts[0] not in (BUNDLE, WORK)}
-    work = folder / f"{WORK}-site"
-    shutil.rmtree(work, ignore_errors=True)
+             if p.relative_to(folder).parts[0] != BUNDLE}
     try:
         _stage_pages(folder, work, list(pages))
         index_site(pages, work, jobs=jobs)
