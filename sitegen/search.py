@@ -143,15 +143,19 @@ def findable_pages(pages: dict[str, str], staging: Path, record: Record) -> dict
         if flag:
             found[path] = key
     record.pages = known
-    return found
+    # No page marked at all (a theme of one's own): Pagefind's own rule, every page whole.
+    return found or {path: key for path, (key, _) in known.items()}
 
 
 def split(pages: dict[str, str], version: str) -> list[tuple[str, list[str]]]:
     """(key, pages) of each shard; the key covers Pagefind's version and the pages' keys."""
-    count = shard_count(len(pages))
-    members: list[list[str]] = [[] for _ in range(count)]
-    for path in pages:
-        members[shard_of(path, count)].append(path)
+    count = shard_count(len(pages)) * 2
+    members: list[list[str]] = [[]]
+    while count > 1 and any(not group for group in members):  # Pagefind refuses an empty folder
+        count //= 2
+        members = [[] for _ in range(count)]
+        for path in pages:
+            members[shard_of(path, count)].append(path)
     return [(digest(f"search {FORMAT} {version} {count}", *(f"{p} {pages[p]}" for p in group)), group)
             for group in members]
 

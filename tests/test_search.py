@@ -124,3 +124,11 @@ def test_serve_indexes_its_folder_in_place_as_a_build_does(indexed, sharded, tmp
     search.index_search(plain)
     assert {k: v for k, v in snapshot(plain).items() if k.startswith("pagefind/")} == \
         {k: v for k, v in built.items() if k.startswith("pagefind/")}
+
+
+def test_no_bundle_is_ever_empty():
+    """Pagefind refuses an empty folder: fewer bundles rather than an empty one."""
+    for n in (1, 3, 255, 256, 300, 1221):
+        groups = [pages for _, pages in search.split({f"sheets/s{i}/index.html": "k" for i in range(n)}, "v")]
+        assert all(groups) and sum(map(len, groups)) == n
+        assert len(groups) & (len(groups) - 1) == 0  # a power of two: the hash split stays stable
