@@ -9,17 +9,17 @@ place in one step. A failed build leaves the previous site as it was.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, output, routes, staging
+from . import feeds, output, routes, search, staging
 from .config import SiteConfig
-from .errors import Collector, Diagnostic, OutputError, UsageError
-from .cache import BuildCache, config_salt, digest
+from .errors import Collector, Diagnostic, UsageError
+from .cache import BuildCache, config_salt
+from .hashing import digest
 from .links import LinkRules, check_links
 from .assets import theme_assets
 from .loader import load_content
@@ -148,6 +148,13 @@ def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
     plan.graph.memo.entries[node("page", path)] = entry
     plan.reused[path] = file
     return True
+
+
+def page_keys(plan: Plan, salt: str) -> dict[str, str]:
+    """For each page, a key that is the same only when its bytes are: the settings and templates
+    (the salt) and the digests of everything the page read (for the search index's shards)."""
+    return {path: digest(salt, json.dumps(plan.graph.memo.entries[node("page", path)].deps, sort_keys=True))
+            for path in plan.paths}
 
 
 def outputs(plan: Plan) -> list[str]:
@@ -304,7 +311,8 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
             files = render_site(plan, config, folder, copies, jobs)
             clock.lap("render")
             if config.search:
-                index_search(folder)
+                search.index_site(page_keys(plan, salt), folder, site_dir=config.site_dir, jobs=jobs,
+                                  record_file=search.record_path(config.cache_dir, config.site_dir) if cache else None)
                 clock.lap("search")
             if cache:
                 cache.forget()  # until the swap is done, the manifest would describe the wrong site
@@ -325,16 +333,3 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
     session.memo = plan.graph.memo  # the next build of this session starts from what this one checked
     return BuildResult(site, warnings, pages=len(plan.paths), files=len(outputs(plan)) + len(files),
                        rendered=len(plan.pending), timings=clock.timings, stats=stats)
-
-
-def index_search(folder: Path) -> None:
-    """Build the Pagefind index into folder/pagefind/ (the search UI loads it from there)."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(folder), "--output-subdir", "pagefind", "--silent"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OutputError(f"search index failed: {exc}; the previous site is untouched") from None
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise OutputError(f"search index failed (pagefind exit {result.returncode}: {detail[0]}); "
-                          "the previous site is untouched — set 'search: false' under the sitegen plugin to build without it")

@@ -1,6 +1,18 @@
 // The search page: Pagefind's UI, started with the words of ?q= when the
 // header's search form (a plain GET to this page) sent some.
-window.addEventListener("DOMContentLoaded", () => {
+// A large site's index is split into bundles (so that an edit re-indexes one);
+// sitegen-shards.json in the primary bundle names the others, merged here.
+async function shardBundles(bundle) {
+  try {
+    const response = await fetch(`${bundle}sitegen-shards.json`);
+    const listed = response.ok ? (await response.json()).bundles : [];
+    return Array.isArray(listed) ? listed.map((name) => ({ bundlePath: `${bundle}${name}` })) : [];
+  } catch (error) {
+    return [];  // no list (an older index): search the primary bundle alone
+  }
+}
+
+window.addEventListener("DOMContentLoaded", async () => {
   const box = document.getElementById("search");
   if (!box || !window.PagefindUI) return;
   const query = (new URLSearchParams(location.search).get("q") || "").trim();
@@ -10,6 +22,7 @@ window.addEventListener("DOMContentLoaded", () => {
   const ui = new PagefindUI({
     element: "#search",
     bundlePath: bundle,
+    mergeIndex: await shardBundles(bundle),
     showSubResults: true,
     showImages: false,
     autofocus: !query,
