@@ -22,11 +22,11 @@ from sitegen import build as build_module
 from sitegen.build import build, build_date
 from sitegen.config import load_config
 from sitegen.errors import Collector
-from sitegen.loader import load_content
-from sitegen.markup import MarkdownBodies, MarkdownRenderer
-from sitegen.deps import Graph
-from sitegen.render import Renderer, page_jobs
-from sitegen.site_digests import leaf_digests
+from sitegen.read.loader import load_content
+from sitegen.render.markup import MarkdownBodies, MarkdownRenderer
+from sitegen.model.graph import Graph
+from sitegen.render.pages import Renderer, page_jobs
+from sitegen.render.digests import leaf_digests
 from sitegen.resolve import resolve
 
 

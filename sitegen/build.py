@@ -15,23 +15,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, output, routes, search, staging
+from .render import feeds
+from .write import output, search, staging
+from .model import routes
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, UsageError
-from .cache import BuildCache, config_salt
-from .hashing import digest
-from .links import LinkRules, check_links
-from .assets import theme_assets
-from .loader import load_content
-from .scan import Scan, restat, scan
-from .records import RecordStore, parse_salt
-from .markup import MarkdownBodies, MarkdownRenderer
-from .deps import Entry, Graph, Memo, node, persisted_values
-from .output import render_pages
-from .render import PageJob, Renderer, page_jobs
-from .routes import url_of
-from .site_digests import leaf_digests
-from .values import ValueStore
+from .write.cache import BuildCache, config_salt
+from .model.hashing import digest
+from .render.anchors import LinkRules
+from .render.links import check_links
+from .read.assets import theme_assets
+from .read.loader import load_content
+from .read.scan import Scan, restat, scan
+from .read.records import RecordStore, parse_salt
+from .render.markup import MarkdownBodies, MarkdownRenderer
+from .model.graph import Entry, Graph, Memo, node, persisted_values
+from .write.output import render_pages
+from .render.pages import PageJob, Renderer, page_jobs
+from .model.routes import url_of
+from .render.digests import leaf_digests
+from .write.values import ValueStore
 from .resolve import resolve
 from .site import Site
 from .session import Session
@@ -113,7 +116,7 @@ class Plan:
 
 def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session: Session) -> Plan:
     """Decide, output by output, whether the previous build's file is current: it is when every
-    digest its making recorded is unchanged (:mod:`sitegen.deps`). Pages to render have their
+    digest its making recorded is unchanged (:mod:`sitegen.model.graph`). Pages to render have their
     context made once here, so that what they read is recorded before they are rendered."""
     if session.markdown is None:
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt

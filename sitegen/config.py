@@ -18,7 +18,8 @@ from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 from .errors import ConfigError, ContentError, Diagnostic, did_you_mean, shown_path, utf8_problem
-from . import hostname, themes, yamlload
+from . import hostname, themes
+from .read import yamlload
 
 DEFAULT_EXTENSIONS: tuple[tuple[str, dict], ...] = (
     ("tables", {}),

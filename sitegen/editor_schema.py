@@ -17,7 +17,7 @@ import json
 import re
 
 from . import countries
-from . import schema as s
+from .read import schema as s
 from .model import ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

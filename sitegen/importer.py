@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ContentError, Diagnostic, UsageError, printable, shown_path, unprintable_characters, utf8_problem
-from .crawled import CJK_DATELINE_RE, DATELINE_RE, DATELINE_SCAN, HEADER_RE
+from .read.crawled import CJK_DATELINE_RE, DATELINE_RE, DATELINE_SCAN, HEADER_RE
 from .model import ID_WORD_RE, SOURCE_KINDS, is_id
 
 KINDS = SOURCE_KINDS  # what --kind accepts: the kinds a source may have

@@ -23,7 +23,7 @@ import unicodedata
 from collections import Counter
 from difflib import SequenceMatcher
 
-from .crawled import lead_end
+from .read.crawled import lead_end
 from .folding import CJK_RE, EDGE, JOINERS, PARAGRAPH_BREAK, PUNCT, WORD, fold, marks_overflow, nfkc_key, normalize, shown
 
 HINT_WORDS = 60       # the longest stretch of a quote that closest() compares with the source

@@ -13,12 +13,12 @@ import datetime as dt
 from collections import defaultdict
 
 from . import __version__, workers
-from .citations import citation_key, inline_citations
+from .read.citations import citation_key, inline_citations
 from .errors import ERROR, Collector
-from .hashing import digest
+from .model.hashing import digest
 from .model import Content, Sheet
 from .quotes import SourceText
-from .records import ReadMemo
+from .read.records import ReadMemo
 from .sheetcheck import check_sheet
 from .site import Note, Passage, SheetLinks, SheetResult, Site
 

@@ -224,7 +224,7 @@ class Preview:
 
     def _index(self, build_number: int) -> None:
         """Add the Pagefind index to the served build, unless a newer build replaced it meanwhile."""
-        from .search import index_search
+        from .write.search import index_search
 
         with self._site_lock:  # a rebuild never swaps the folder while Pagefind writes into it
             if build_number != self._builds or not self.site_dir.is_dir():

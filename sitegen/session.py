@@ -1,14 +1,14 @@
 """What one process remembers between builds (``sitegen serve``).
 
 A one-off ``sitegen build`` starts from the on-disk record cache
-(:mod:`sitegen.records`). A process that builds again and again keeps, from
+(:mod:`sitegen.read.records`). A process that builds again and again keeps, from
 one build to the next, in memory: each input file's sha256 (hashed again only
 when its size, times or inode change) and parse (with the problems
 it reported), each stored text's normalised form and the quotes located in it,
 the citations found in each body, each sheet's citation check, and the
 dependency graph of the last build with the views it made (``memo``: each
 sheet's card and view, feed entry and export lines, each with the digests of
-what it read; see :mod:`sitegen.deps`). Every entry is looked up by the exact
+what it read; see :mod:`sitegen.model.graph`). Every entry is looked up by the exact
 inputs it was made from — a file's bytes, the digests of records — so an
 edited file misses and is parsed again: the memo saves time and never changes a byte.
 
@@ -22,13 +22,13 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from .deps import Memo
+from .model.graph import Memo
 from .resolve import CheckMemo
 
 if TYPE_CHECKING:
     import jinja2
 
-    from .markup import MarkdownRenderer
+    from .render.markup import MarkdownRenderer
 
 
 class Session(CheckMemo):

@@ -10,7 +10,7 @@ import pytest
 
 from sitegen.build import build, static_files
 from sitegen.errors import ContentError, UsageError
-from sitegen.output import MARKER
+from sitegen.write.output import MARKER
 
 from conftest import REPO, TEMPLATES, TinySite, leftovers, snapshot
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import TEMPLATES, TODAY, TinySite, snapshot
-from sitegen import output, workers
+from sitegen.write import output
+from sitegen import workers
 from sitegen.build import build, check
 from sitegen.errors import ContentError
 from sitegen.session import Session
@@ -239,8 +240,8 @@ def test_a_hand_edited_markdown_entry_is_not_published(site: TinySite):
 def test_a_forged_markdown_entry_cannot_put_script_into_a_page(site: TinySite):
     """Whoever can write the cache can also forge an entry's digest: what comes out of
     the cache is sanitised all the same."""
-    from sitegen.cache import BuildCache, config_salt
-    from sitegen.markup import MarkdownBodies, MarkdownRenderer
+    from sitegen.write.cache import BuildCache, config_salt
+    from sitegen.render.markup import MarkdownBodies, MarkdownRenderer
 
     config = site.config()
     cache = BuildCache(config, config_salt(config))

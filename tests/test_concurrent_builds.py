@@ -103,7 +103,7 @@ def _render_slowly(seconds_per_page: float = 0.01) -> None:
     """In a forked full build only: each page takes a little longer to write, so that its
     rendering lasts long enough on any machine for the other build to start inside it.
     The build itself is the real one; only its pace changes."""
-    from sitegen import render
+    from sitegen.render import pages as render
 
     write = render.write_file
 
@@ -171,7 +171,7 @@ def staging_made(site, build: "Forked", timeout: float = 30) -> None:
 
 def test_a_waiting_build_names_the_build_it_waits_for(small_site):
     """The test holds the site's lock itself: `sitegen build` and `mkdocs build` both wait for it."""
-    from sitegen.staging import SiteLock
+    from sitegen.write.staging import SiteLock
 
     site = small_site
     assert site.run("build").returncode == 0

@@ -307,7 +307,7 @@ class _Extended(SiteConfig):
 
 
 def test_a_field_made_by_option_is_an_option_everywhere():
-    from sitegen import yamlload
+    from sitegen.read import yamlload
     from sitegen.config import _plugin_options
     from sitegen.mkdocs_plugin import options_class
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from conftest import TODAY, TinySite, snapshot
-from sitegen import views
+from sitegen.render import views
 from sitegen.build import build
-from sitegen.deps import Graph, Memo
+from sitegen.model.graph import Graph, Memo
 from sitegen.session import Session
-from sitegen.site_digests import LEAF_KINDS
+from sitegen.render.digests import LEAF_KINDS
 from test_cache import CHANGES, edit
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sitegen import frontmatter, yamlload
+from sitegen.read import frontmatter, yamlload
 from sitegen.editor_schema import NAMES, schemas
 from sitegen.errors import ContentError
 

@@ -224,7 +224,7 @@ def test_the_next_build_removes_leftovers_and_nothing_else(small_site):
 
 
 def test_a_file_deleted_after_the_walk_is_a_clear_error(small_site, monkeypatch):
-    from sitegen.reader import Reader
+    from sitegen.read.reader import Reader
 
     walk = Reader.walk
 
@@ -285,7 +285,7 @@ def test_an_asset_deleted_before_it_is_copied_is_a_clear_error(small_site, monke
 
 def test_copying_an_asset_fails_with_a_message(tmp_path, monkeypatch):
     """output.copy_file, which build.py uses for assets."""
-    from sitegen import output
+    from sitegen.write import output
 
     staging = tmp_path / "staging"
     staging.mkdir()

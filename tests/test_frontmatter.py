@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen import frontmatter
+from sitegen.read import frontmatter
 from sitegen.errors import ContentError
 
 

@@ -16,9 +16,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sitegen"
 # Lowest first. A module is placed by its dotted name under sitegen, most specific prefix first.
 LAYERS = [
     ("base", ["__init__", "errors", "workers", "countries", "hostname", "model"]),
+    ("parse", ["read.yamlload", "read.frontmatter", "read.crawled"]),
     ("config", ["config", "themes"]),
     ("read", ["read"]),
-    ("check", ["folding", "quotes", "resolve"]),
+    ("check", ["folding", "quotes", "site", "sheetcheck", "resolve"]),
     ("render", ["render"]),
     ("write", ["write"]),
     ("build", ["session", "build"]),
@@ -51,24 +52,25 @@ def layer_of(name: str) -> int:
 
 
 def imports(name: str, path: Path) -> set[str]:
-    """The sitegen modules a module imports (relative or absolute), at any depth of its code."""
+    """The sitegen modules a module imports (relative or absolute), at any depth of its code.
+    ``from .read import yamlload`` imports the module read.yamlload, not the package read."""
+    known = modules()
     package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            elif node.module and node.module.startswith("sitegen"):
+                target = ".".join([*package[: len(package) - node.level + 1], *([node.module] if node.module else [])])
+            elif node.module and (node.module == "sitegen" or node.module.startswith("sitegen.")):
                 target = node.module.removeprefix("sitegen").lstrip(".")
             else:
                 continue
-            names = [target] if node.module else [f"{target}.{a.name}".lstrip(".") for a in node.names]
-            found.update(n for n in names if n)
+            for alias in node.names:
+                inner = f"{target}.{alias.name}".lstrip(".")
+                found.add(inner if inner in known else target)
         elif isinstance(node, ast.Import):
             found.update(a.name.removeprefix("sitegen.") for a in node.names if a.name.startswith("sitegen."))
-    known = modules()
-    return {n if n in known else n.rsplit(".", 1)[0] for n in found} & set(known)
+    return {n for n in found if n in known and n != name}
 
 
 def test_imports_point_down_only():

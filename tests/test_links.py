@@ -1,6 +1,6 @@
 """Links between the site's pages lead somewhere: what the check finds is what Markdown makes.
 
-The check reads Markdown source (sitegen/links.py); these tests hold it to the
+The check reads Markdown source (sitegen/render/links.py); these tests hold it to the
 real thing: heading ids against Python-Markdown's own output, every link a
 build lets through against the ids in the pages it wrote, and the diagnostics
 of incremental and `serve` builds against a cold check.
@@ -20,8 +20,9 @@ from conftest import REPO, TODAY, TinySite
 from sitegen.build import build, check
 from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.errors import ContentError
-from sitegen.links import LinkRules, body_anchors, scan
-from sitegen.markup import MarkdownRenderer
+from sitegen.render.anchors import LinkRules
+from sitegen.render.links import body_anchors, scan
+from sitegen.render.markup import MarkdownRenderer
 from sitegen.session import Session
 
 TRICKY_HEADINGS = """# Title

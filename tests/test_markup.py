@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sitegen.config import DEFAULT_EXTENSIONS
-from sitegen.markup import MarkdownRenderer, md_link_path, md_link_target, page_source_path, sanitize
+from sitegen.render.markup import MarkdownRenderer, md_link_path, md_link_target, page_source_path, sanitize
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import staging as output
+from sitegen.write import staging as output
 from sitegen.errors import OutputError, UsageError
-from sitegen.output import MARKER, check_site_dir, safe_path, write_file
-from sitegen.staging import SiteLock, clean_leftovers, discard_staging, start_staging, swap_into_place
+from sitegen.write.output import MARKER, check_site_dir, safe_path, write_file
+from sitegen.write.staging import SiteLock, clean_leftovers, discard_staging, start_staging, swap_into_place
 
 HINT = "set site_dir in mkdocs.yml to a folder of its own, such as site/"
 REPO = Path(__file__).resolve().parents[1]
@@ -325,8 +325,8 @@ CHILD = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from sitegen.output import write_file
-from sitegen.staging import SiteLock, start_staging, swap_into_place
+from sitegen.write.output import write_file
+from sitegen.write.staging import SiteLock, start_staging, swap_into_place
 site, version = Path(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)
 with SiteLock(site) as lock:

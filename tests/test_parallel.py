@@ -1,5 +1,5 @@
 """Work spread over cores gives what one core gives: sheets parsed ahead in forked workers
-(sitegen.loader) report the same problems, in the same order, as a parse one file after another."""
+(sitegen.read.loader) report the same problems, in the same order, as a parse one file after another."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 
 from conftest import SMALL_SITE, TODAY, snapshot
 from test_invalid_cases import CASES, INVALID, apply_case
-from sitegen import loader, reader, workers
+from sitegen.read import loader, reader
+from sitegen import workers
 from sitegen import resolve as resolve_module
 from sitegen.build import build, check
-from sitegen.citations import citation_key, inline_citations
+from sitegen.read.citations import citation_key, inline_citations
 from sitegen.session import Session
 from sitegen.config import load_config
 from sitegen.errors import Collector, SitegenError

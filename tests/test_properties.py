@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from sitegen import frontmatter, schema, yamlload
+from sitegen.read import frontmatter, schema, yamlload
 from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.errors import Collector, ContentError
-from sitegen.markup import ALLOWED_TAGS, MarkdownRenderer, sanitize
-from sitegen.mdbounds import check_markdown
+from sitegen.render.markup import ALLOWED_TAGS, MarkdownRenderer, sanitize
+from sitegen.read.mdbounds import check_markdown
 from sitegen.quotes import SourceText, normalize
 
 # No database, no "explain" phase, and hypothesis' own cache kept out of the working tree.

@@ -1,4 +1,4 @@
-"""The record cache (sitegen.records): a new process reuses what it can, and never trusts a bad entry."""
+"""The record cache (sitegen.read.records): a new process reuses what it can, and never trusts a bad entry."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import TODAY, snapshot
-from sitegen import records
+from sitegen.read import records
 from sitegen.build import build
 from sitegen.errors import ContentError
 from sitegen.model import Pos, Sheet

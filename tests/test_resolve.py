@@ -8,9 +8,9 @@ import pytest
 
 from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.errors import ContentError
-from sitegen.markup import MarkdownRenderer
+from sitegen.render.markup import MarkdownRenderer
 from sitegen.model import Pos, Sheet
-from sitegen.citations import inline_citations
+from sitegen.read.citations import inline_citations
 from sitegen.site import anchor_for
 
 from conftest import TODAY

@@ -1,10 +1,12 @@
-"""The route table: every URL, output path and reserved name comes from sitegen/routes.py."""
+"""The route table: every URL, output path and reserved name comes from sitegen/model/routes.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from sitegen import loader, routes
+from sitegen.read import loader
+
+from sitegen.model import routes
 
 
 def test_each_family_has_its_folder():

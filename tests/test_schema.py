@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sitegen import schema, yamlload
+from sitegen.read import schema, yamlload
 from sitegen.errors import Collector
 from sitegen.model import PartialDate
 

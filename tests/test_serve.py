@@ -368,7 +368,7 @@ def test_browser_shows_the_error_and_recovers(preview, browser, tmp_path):
 def test_serve_on_a_site_big_enough_to_fork_starts_and_stops_without_tracebacks(tmp_path, signum):
     """Forked workers must not inherit serve's SIGINT/SIGTERM → KeyboardInterrupt handler: the pool ends
     its workers with SIGTERM, and Ctrl-C in a terminal reaches the whole process group."""
-    from sitegen.loader import PARALLEL_PARSE
+    from sitegen.read.loader import PARALLEL_PARSE
 
     root = tmp_path / "site"
     subprocess.run([sys.executable, str(REPO / "bench" / "gen_corpus.py"), str(PARALLEL_PARSE + 20), "--out", str(root)],

@@ -15,7 +15,7 @@ import pytest
 
 from sitegen.config import load_config
 from sitegen.errors import Collector
-from sitegen.loader import load_content
+from sitegen.read.loader import load_content
 
 from conftest import REPO
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from sitegen import yamlload
+from sitegen.read import yamlload
 from sitegen.errors import ContentError
-from sitegen.yamlload import YList, YMap
+from sitegen.read.yamlload import YList, YMap
 
 
 def error(text: str, line_offset: int = 0) -> str:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from sitegen import search
+from sitegen.write import search
 from sitegen.build import build
 from sitegen.config import load_config
 

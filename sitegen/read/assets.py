@@ -12,9 +12,9 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .config import SiteConfig
-from .errors import Collector
-from .model import Page
+from ..config import SiteConfig
+from ..errors import Collector
+from ..model import Page
 
 # Files a browser runs script from when they are served from the site's own origin.
 SCRIPT_CAPABLE = frozenset({".html", ".htm", ".shtml", ".xhtml", ".xht", ".js", ".mjs", ".svg", ".svgz",

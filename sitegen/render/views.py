@@ -17,13 +17,13 @@ from urllib.parse import urljoin, urlsplit
 
 from markupsafe import Markup
 
-from .config import SiteConfig
+from ..config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
-from . import routes
-from .model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
-from .folding import PARAGRAPH_BREAK
-from .deps import Graph
-from .site import Note, Passage, SheetLinks, Site
+from ..model import routes
+from ..model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
+from ..folding import PARAGRAPH_BREAK
+from ..model.graph import Graph
+from ..site import Note, Passage, SheetLinks, Site
 
 # Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
 _GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'
@@ -95,7 +95,7 @@ class Views:
     """The only code that reads the resolved site for templates.
 
     Each accessor records what it reads in the build's dependency graph
-    (:mod:`sitegen.deps`): a record through :meth:`_read`, a view made from
+    (:mod:`sitegen.model.graph`): a record through :meth:`_read`, a view made from
     records through :meth:`Graph.value`. Whatever a page's context reaches is
     therefore in the page's recorded dependencies, with nothing written beside it.
     """

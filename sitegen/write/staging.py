@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import OutputError
+from ..errors import OutputError
 from .output import MARKER, MARKER_TEXT, _absolute, _remove
 
 _AT_FDCWD = -100

@@ -17,13 +17,13 @@ import itertools
 
 import jinja2
 
-from . import routes
-from .routes import output_path as _at, root_for, url_of
-from .config import SiteConfig
-from .errors import ContentError, Diagnostic
+from ..model import routes
+from ..model.routes import output_path as _at, root_for, url_of
+from ..config import SiteConfig
+from ..errors import ContentError, Diagnostic
 from .markup import MarkdownBodies
-from .deps import Graph
-from .site import Site
+from ..model.graph import Graph
+from ..site import Site
 from .views import Views, absolute
 
 
@@ -32,7 +32,7 @@ class PageJob:
     """One output page: where it goes, which template, and how to get its context.
 
     ``context`` reads the site only through the views, so whatever it reaches is
-    recorded as the page's dependencies (:mod:`sitegen.deps`) when the build
+    recorded as the page's dependencies (:mod:`sitegen.model.graph`) when the build
     first calls it; the page's title is part of its context."""
 
     path: str                    # output path, e.g. "sheets/x/index.html"
@@ -212,7 +212,7 @@ class Renderer:
             line = _template_line(exc)
             raise ContentError([Diagnostic(self._template_path(job.template), line, 1,
                                            f"template error while rendering {job.path}: {exc}",
-                                           hint="check the names the template uses; see the views in sitegen/views.py")]) from None
+                                           hint="check the names the template uses; see the views in sitegen/render/views.py")]) from None
         return html.encode("utf-8")
 
     def _template_path(self, name: str) -> str:

@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .hashing import digest
-from .errors import Diagnostic
-from .model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
+from .. import __version__
+from ..model.hashing import digest
+from ..errors import Diagnostic
+from ..model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
 
 FORMAT = "sitegen-records 2"
 RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen

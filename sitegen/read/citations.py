@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .model import Pos, Sheet
+from ..model import Pos, Sheet
 
 # [@source-id] or [@source-id "a verbatim quote"] (straight or curly quotes).
 INLINE_CITE_RE = re.compile(r"\[@([^\s\]\"“]*)(?:\s+[\"“]([^\"”\n]*)[\"”])?\s*\]")

@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 from . import frontmatter, mdbounds, records, schema, yamlload
 from .citations import citation_key, inline_citations
-from .config import SiteConfig
-from .errors import Collector, ContentError, utf8_problem
-from .hashing import digest
-from .model import Page, Sheet
+from ..config import SiteConfig
+from ..errors import Collector, ContentError, utf8_problem
+from ..model.hashing import digest
+from ..model import Page, Sheet
 from .scan import SourceFile, scan
 from .yamlload import YMap
 

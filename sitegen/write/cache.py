@@ -9,7 +9,7 @@ Three memos, all keyed by hashes of everything the output depends on:
 * **Markdown** bodies, stored one file per key (the body, its citation table,
   its place in the site, the Markdown settings and sitegen's version), so
   unchanged bodies are never converted again;
-* **pages**: the dependency graph of the last build (:mod:`sitegen.deps`):
+* **pages**: the dependency graph of the last build (:mod:`sitegen.model.graph`):
   for each page and each view it was made from, the digests of everything it
   read; when they are all unchanged, the page written by the previous build is
   hard-linked into the new one instead of rendered again.
@@ -33,10 +33,10 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
-from .config import SiteConfig
-from .hashing import digest
-from .deps import Memo
+from .. import __version__
+from ..config import SiteConfig
+from ..model.hashing import digest
+from ..model.graph import Memo
 
 FORMAT = 3
 

@@ -24,7 +24,7 @@ import re
 
 import yaml
 
-from .errors import ContentError, Diagnostic
+from ..errors import ContentError, Diagnostic
 
 
 class YMap(dict):

@@ -28,8 +28,8 @@ import nh3
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .folding import normalize
-from .citations import INLINE_CITE_RE
+from ..folding import normalize
+from ..read.citations import INLINE_CITE_RE
 
 # (source id, quote or None) -> (note number, href, title, quote as the source has it) of the citation link.
 CiteLookup = Callable[[str, "str | None"], "tuple[int, str, str, str | None] | None"]

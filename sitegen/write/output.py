@@ -3,7 +3,7 @@
 Every folder sitegen builds carries :data:`MARKER`; a folder without it is not
 ours to replace (:func:`check_site_dir`). Paths come from the build but are
 checked all the same (:func:`safe_path`), and a full disk is reported as such.
-The staging folder and the swap are in :mod:`sitegen.staging`.
+The staging folder and the swap are in :mod:`sitegen.write.staging`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
-from . import workers
-from .errors import OutputError, UsageError
+from .. import workers
+from ..errors import OutputError, UsageError
 
 MARKER = ".sitegen-build"
 MARKER_TEXT = (

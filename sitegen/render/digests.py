@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .deps import digest_of
-from .site import Site
+from ..model.graph import digest_of
+from ..site import Site
 
 ABSENT = "absent"
 

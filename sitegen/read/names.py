@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from .errors import Collector
-from .model import is_id
+from ..errors import Collector
+from ..model import is_id
 
 # Device names Windows reserves in every folder, whatever the extension: a repository
 # holding one cannot be checked out there, and its page could not be written there.

@@ -12,8 +12,8 @@ import re
 from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
-from . import routes
-from .config import SiteConfig
+from ..model import routes
+from ..config import SiteConfig
 from .views import Views, absolute
 
 

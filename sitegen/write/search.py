@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import output
 from .cache import digest
-from .errors import OutputError
+from ..errors import OutputError
 
 FORMAT = 1
 BUNDLE = "pagefind"                 # the primary bundle: shard 0 and Pagefind's scripts

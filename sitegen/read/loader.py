@@ -16,14 +16,15 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import records, workers
+from . import records
+from .. import workers
 from .assets import check_assets
 from .citations import citation_key, inline_citations
-from .config import SiteConfig
-from .errors import Collector
-from .hashing import digest
-from .model import Content, Page, Sheet, Source, is_id
-from .routes import RESERVED
+from ..config import SiteConfig
+from ..errors import Collector
+from ..model.hashing import digest
+from ..model import Content, Page, Sheet, Source, is_id
+from ..model.routes import RESERVED
 from .names import difference, unsafe_page_name, unusable_name, valid_id
 from .reader import Reader
 from .scan import Scan, SourceFile

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import records
-from .config import SiteConfig
-from .errors import Collector
+from ..config import SiteConfig
+from ..errors import Collector
 
 SKIPPED_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
 

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .deps import digest_of
+from ..model.graph import digest_of
 
 FORMAT = 1
 

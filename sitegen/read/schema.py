@@ -16,10 +16,9 @@ import datetime as dt
 import re
 from typing import Any, Callable
 
-from . import countries
-from .errors import Collector, did_you_mean
-from .model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id,
-                    Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic)
+from .. import countries
+from ..errors import Collector, did_you_mean
+from ..model import ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id, Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic
 from .yamlload import YList, YMap
 
 SHEET_FIELDS = ("title", "summary", "as_of", "review_by", "status", "topics", "countries",

@@ -1,0 +1,1 @@
+"""From the resolved site to bytes: Markdown, the views templates read, one function per page family, feeds."""
