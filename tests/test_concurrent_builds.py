@@ -103,15 +103,15 @@ def _render_slowly(seconds_per_page: float = 0.01) -> None:
     """In a forked full build only: each page takes a little longer to write, so that its
     rendering lasts long enough on any machine for the other build to start inside it.
     The build itself is the real one; only its pace changes."""
-    from sitegen.render import pages as render
+    from sitegen.write import output
 
-    write = render.write_file
+    write = output.write_file
 
     def slow_write(*args, **kwargs):
         time.sleep(seconds_per_page)
         return write(*args, **kwargs)
 
-    render.write_file = slow_write
+    output.write_file = slow_write
 
 
 def check_messages(err: str, other_pid: int) -> bool:
