@@ -9,6 +9,7 @@ at the fork would leave the child stuck.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,10 +36,15 @@ def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_
         return None
     step = -(-total // (jobs * chunks_per_job))
     _WORK = work
+    freeze = gc.get_freeze_count() == 0  # a session may have frozen its own (session.settle)
+    if freeze:
+        gc.freeze()  # a worker's collections then leave the parent's objects alone, so their pages stay shared
     try:
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_as_worker) as pool:
             return pool.map(_run, [(start, min(start + step, total)) for start in range(0, total, step)])
     finally:
+        if freeze:
+            gc.unfreeze()
         _WORK = None
 
 

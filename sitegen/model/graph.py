@@ -28,6 +28,10 @@ Deps = dict[str, str]  # node -> its digest when it was read
 # Derived kinds whose values a new process fetches by digest (values.py) instead of making
 # them again: a sheet's lines of the JSON exports, which would otherwise need every sheet's view.
 PERSISTED = frozenset({"export"})
+# Derived kinds whose digest is that of what they read, not of their value: nothing reads them
+# but their own page (and a sheet's export lines, which have their own value digest), so
+# hashing a whole sheet's or source's view would cost time and cut nothing off.
+BY_INPUTS = frozenset({"sheet-view", "source-view"})
 
 
 def node(kind: str, key: str) -> str:
@@ -181,7 +185,8 @@ class Graph:
     def _make(self, name: str, kind: str, key: str) -> Entry:
         with self.recording() as deps:
             value = self.builders[kind](key)
-        entry = self.memo.entries[name] = Entry(deps, value_digest(value), value)
+        own = digest_of(sorted(deps.items())) if kind in BY_INPUTS else value_digest(value)
+        entry = self.memo.entries[name] = Entry(deps, own, value)
         self._current[name] = entry.digest
         return entry
 
