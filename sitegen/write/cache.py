@@ -73,6 +73,18 @@ def _signature(path: str | Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
+_HEAD = '{"check": '
+
+
+def _checked_body(raw: str) -> dict | None:
+    """The manifest's body if its checksum is that of the body's text as written, else None."""
+    check, body = raw[len(_HEAD) + 1: len(_HEAD) + 65], raw[len(_HEAD) + 76: -1]
+    if not raw.startswith(_HEAD) or raw[len(_HEAD) + 65: len(_HEAD) + 76] != '", "body": ' or digest(body) != check:
+        return None
+    found = json.loads(body)
+    return found if isinstance(found, dict) else None
+
+
 class BuildCache:
     """The cache of one site_dir, in config.cache_dir."""
 
@@ -94,9 +106,8 @@ class BuildCache:
     # -- the manifest ---------------------------------------------------------
     def _load(self) -> None:
         try:
-            raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            body = raw["body"]
-            if raw.get("check") != digest(json.dumps(body, sort_keys=True)) or body.get("salt") != self.salt:
+            body = _checked_body(self.manifest_path.read_text(encoding="utf-8"))
+            if body is None or body.get("salt") != self.salt:
                 return
             self.fingerprint = body["fingerprint"]
             self.pages = {k: v for k, v in body["pages"].items() if isinstance(v, list) and len(v) == 3}
@@ -116,8 +127,8 @@ class BuildCache:
                 signatures[path] = sig
         body = {"salt": self.salt, "fingerprint": fingerprint, "pages": signatures, "warnings": warnings,
                 "files": list(files), "graph": graph.to_json()}
-        data = {"check": digest(json.dumps(body, sort_keys=True)), "body": body}
-        self._write_atomically(self.manifest_path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        text = json.dumps(body, sort_keys=True)  # once: the checksum is of these very characters
+        self._write_atomically(self.manifest_path, f'{_HEAD}"{digest(text)}", "body": {text}}}'.encode("utf-8"))
 
     def forget(self) -> None:
         """Drop the manifest (a build failed after the swap point, or was refused)."""
