@@ -322,24 +322,25 @@ def bench_size(n: int, corpus: Path, args) -> list[Measure]:
         if "warm" in modes:
             results.append(measure(Measure(n, "sitegen", "warm", cmd(argv)), argv, corpus, runs))
         if "edit" in modes:
-            edit = OneWordEdit(corpus)
-            try:
-                m_edit = Measure(n, "sitegen", "edit", cmd(argv) + f"  (after editing {edit.path.name})")
-                results.append(measure(m_edit, argv, corpus, runs, before=edit))
-            finally:
-                edit.restore()
+            argv = sitegen + ["mkdocs.yml"]
+            results.append(measure_edit(n, "sitegen", argv, cmd(argv), corpus, runs))
         searched = (corpus / "site-search").is_dir() and any(t.m.tool == "sitegen+search" for t in cold)
         if "edit" in modes and searched:
             argv = sitegen + ["mkdocs-search.yml"]
-            edit = OneWordEdit(corpus)
-            try:
-                m_edit = Measure(n, "sitegen+search", "edit", cmd(argv) + f"  (after editing {edit.path.name})")
-                results.append(measure(m_edit, argv, corpus, runs, before=edit))
-            finally:
-                edit.restore()
+            results.append(measure_edit(n, "sitegen+search", argv, cmd(argv), corpus, runs))
     if "serve-edit" in modes:
         results.append(measure_session(n, corpus, runs))
     return results + [m, h]
+
+
+def measure_edit(n: int, tool: str, argv: list[str], shown: str, corpus: Path, runs: int) -> Measure:
+    """A new build process after each one-word edit of the middle sheet (restored at the end)."""
+    edit = OneWordEdit(corpus)
+    try:
+        return measure(Measure(n, tool, "edit", f"{shown}  (after editing {edit.path.name})"), argv, corpus,
+                       runs, before=edit)
+    finally:
+        edit.restore()
 
 
 def measure_session(n: int, corpus: Path, runs: int) -> Measure:
