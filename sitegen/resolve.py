@@ -33,7 +33,8 @@ class CheckMemo(ReadMemo):
         self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
         self.checked = 0                               # sheets checked by the last build (not remembered)
 
-    __init__ = clear_check
+    def __init__(self) -> None:
+        self.clear_check()
 
     def source_text(self, text: str) -> SourceText:
         found = self.texts.get(text)

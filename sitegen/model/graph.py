@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 Deps = dict[str, str]  # node -> its digest when it was read
-# Derived kinds whose values a new process fetches by digest (values.py) instead of making
+# Derived kinds whose values a new process fetches by digest (write/values.py) instead of making
 # them again: a sheet's lines of the JSON exports, which would otherwise need every sheet's view.
 PERSISTED = frozenset({"export"})
 # Derived kinds whose digest is that of what they read, not of their value: nothing reads them

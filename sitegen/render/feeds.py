@@ -26,11 +26,9 @@ def _xml_text(text: str) -> str:
 
 
 def atom_feed(views: Views, config: SiteConfig) -> bytes:
-    views.graph.builders["feed-entry"] = lambda sheet_id: (_feed_entry(views.sheet_record(sheet_id)[0], config)
-                                                           if sheet_id in views.site.links else None)
-    sheets = [views.sheet_record(i)[0] for i in views.ids("sheets")]
+    ids = views.ids("sheets")
     site_id = absolute(config, routes.HOME) or "urn:sitegen:site"
-    updated = max((s.as_of for s in sheets), default=None)
+    updated = max((views.sheet_card(i)["as_of"] for i in ids), default=None)  # ISO dates: the latest sorts last
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.locale)}>',
              f"  <title>{_xml_text(config.site_name)}</title>",
@@ -41,9 +39,9 @@ def atom_feed(views: Views, config: SiteConfig) -> bytes:
         lines.append(f'  <link rel="alternate" type="text/html" href={quoteattr(absolute(config, routes.HOME))}/>')
         lines.append(f'  <link rel="self" type="application/atom+xml" href={quoteattr(absolute(config, routes.FEED))}/>')
     if updated:
-        lines.append(f"  <updated>{updated.isoformat()}T00:00:00Z</updated>")
+        lines.append(f"  <updated>{updated}T00:00:00Z</updated>")
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
-    lines += [views.graph.value("feed-entry", sheet.id) for sheet in sheets]  # kept while the sheet is unchanged
+    lines += [views.graph.value("feed-entry", i) for i in ids]  # a feed entry is kept while it comes out the same
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -124,8 +122,6 @@ def _export_lines(views: Views) -> list[tuple[str, list[str]]]:
     """Each sheet's line of sheets.json and lines of facts.json, in id order. A sheet's lines
     are a node of the graph made from its view, so a rebuild in the same process encodes
     only the sheets whose view changed."""
-    views.graph.builders["export"] = lambda sheet_id: (list(_sheet_records(views.sheet(sheet_id)))
-                                                       if sheet_id in views.site.links else None)
     return [views.graph.value("export", sheet_id) for sheet_id in sorted(views.ids("sheets"))]
 
 
@@ -140,6 +136,14 @@ def facts_json(views: Views) -> bytes:
 
 
 def outputs(views: Views, config: SiteConfig) -> list[tuple[str, Callable[[], bytes]]]:
-    """The files made from the site's views besides its pages, by output path."""
+    """The files made from the site's views besides its pages, by output path.
+
+    Their nodes' builders are known to the graph before anything is checked, so that an
+    entry that read them (the previous build's facts.json) can be found current."""
+    known = views.site.links
+    views.graph.builders.update({
+        "feed-entry": lambda i: _feed_entry(views.sheet_record(i)[0], config) if i in known else None,
+        "export": lambda i: list(_sheet_records(views.sheet(i))) if i in known else None,
+    })
     return [(routes.FACTS_JSON, lambda: facts_json(views)), (routes.SHEETS_JSON, lambda: sheets_json(views)),
             (routes.FEED, lambda: atom_feed(views, config))]

@@ -120,8 +120,7 @@ def _sheet_page(views: Views, config: SiteConfig, sheet_id: str) -> dict:
 
 def _plain_page(views: Views, config: SiteConfig, slug: str) -> dict:
     page = views.page(slug)
-    path = views.site.content.pages[slug].path  # the page's own record, read by views.page
-    return {"title": page["title"], "page": page, "edit_url": config.edit_url(_docs_path(config, path))}
+    return {"title": page["title"], "page": page, "edit_url": config.edit_url(_docs_path(config, page["file"]))}
 
 
 def _topic_page(views: Views, topic_id: str) -> dict:

@@ -268,9 +268,9 @@ class Views:
         self._read("page", slug)
         page = self.content.pages.get(slug)
         if page is None:
-            return {"title": "", "summary": "", "slug": "", "body_html": Markup("")}
+            return {"title": "", "summary": "", "slug": "", "file": "", "body_html": Markup("")}
         source_path = page_source_path(page)
-        return {"title": page.title, "summary": page.summary, "slug": page.slug,
+        return {"title": page.title, "summary": page.summary, "slug": page.slug, "file": page.path,
                 "body_html": self.markdown.body(page.body, source_path=source_path,
                                                 page_url=routes.page(page.slug))}
 

@@ -73,13 +73,14 @@ def _signature(path: str | Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-_HEAD = '{"check": '
+_HEAD, _BODY = '{"check": "', '", "body": '  # the manifest is JSON: {"check": "<sha256>", "body": {...}}
 
 
 def _checked_body(raw: str) -> dict | None:
     """The manifest's body if its checksum is that of the body's text as written, else None."""
-    check, body = raw[len(_HEAD) + 1: len(_HEAD) + 65], raw[len(_HEAD) + 76: -1]
-    if not raw.startswith(_HEAD) or raw[len(_HEAD) + 65: len(_HEAD) + 76] != '", "body": ' or digest(body) != check:
+    head, _, rest = raw.partition(_BODY)
+    check, body = head.removeprefix(_HEAD), rest.removesuffix("}")
+    if not head.startswith(_HEAD) or not raw.endswith("}") or digest(body) != check:
         return None
     found = json.loads(body)
     return found if isinstance(found, dict) else None
@@ -128,7 +129,7 @@ class BuildCache:
         body = {"salt": self.salt, "fingerprint": fingerprint, "pages": signatures, "warnings": warnings,
                 "files": list(files), "graph": graph.to_json()}
         text = json.dumps(body, sort_keys=True)  # once: the checksum is of these very characters
-        self._write_atomically(self.manifest_path, f'{_HEAD}"{digest(text)}", "body": {text}}}'.encode("utf-8"))
+        self._write_atomically(self.manifest_path, f"{_HEAD}{digest(text)}{_BODY}{text}}}".encode("utf-8"))
 
     def forget(self) -> None:
         """Drop the manifest (a build failed after the swap point, or was refused)."""
