@@ -84,13 +84,15 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)
-    check_links(site, LinkRules.from_config(config), report)
+    # Later builds of a session find the scans of unchanged bodies in memory (links.scan's own memo).
+    check_links(site, LinkRules.from_config(config), report, store if session.builds == 0 else None)
     clock.lap("resolve")
     if store is not None and found is not None:  # kept even when the build fails: the next parses what was fixed
         store.save(found.known, {f.shown for f in found.files}, set(loaded.content.sheets))
         clock.lap("records")
     if stats is not None:
-        stats.update(hashed=found.hashed if found else 0, parsed=loaded.parsed, checked=session.checked)
+        stats.update(hashed=found.hashed if found else 0, parsed=loaded.parsed, checked=session.checked,
+                     scanned=store.scanned if store is not None else 0)
     report.raise_if_errors(strict=config.strict)
     return loaded, site, report.warnings
 

@@ -222,7 +222,7 @@ def import_file(path: Path, sources_dir: Path, *, source_id: str | None = None,
                      "them); check the title in the .yml")
     sid = source_id or default_id(meta["title"], meta["publisher"], meta["published"])
     if not source_id and _untransliterated(meta["title"]):
-        notes.append(f"the title has letters an id cannot hold, so the id ends in a hash of the title; "
+        notes.append("the title has letters an id cannot hold, so the id ends in a hash of the title; "
                      "pass --id to choose a readable one")
     txt_path, yml_path = sources_dir / f"{sid}.txt", sources_dir / f"{sid}.yml"
     for target in (txt_path, yml_path):

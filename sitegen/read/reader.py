@@ -15,7 +15,7 @@ from .citations import citation_key, inline_citations
 from ..config import SiteConfig
 from ..errors import Collector, ContentError, utf8_problem
 from ..model.hashing import digest
-from ..model import Page, Sheet
+from ..model import Page, Pos, Sheet
 from .scan import SourceFile, scan
 from .yamlload import YMap
 
@@ -28,6 +28,15 @@ def _with_digest(result: Any, kind: str, shown: str, sha: str) -> Any:
         found, positions = result
         return {k: replace(r, digest=digest(type(r).__name__, repr(astuple(r)))) for k, r in found.items()}, positions
     return result
+
+
+def _cites_from(stored, path: str) -> list | None:
+    """A sheet's inline citations as :meth:`Reader._value` stored them, or None if they are not."""
+    if not isinstance(stored, list) or not all(
+            type(c) is list and len(c) == 4 and type(c[0]) is str and (c[1] is None or type(c[1]) is str)
+            and type(c[2]) is int and type(c[3]) is int for c in stored):
+        return None
+    return [(source, quote, Pos(path, line, col)) for source, quote, line, col in stored]
 
 
 class Reader:
@@ -84,10 +93,15 @@ class Reader:
 
     def _stored(self, kind: str, shown: str, sha: str) -> tuple | None:
         value = self.store.get(kind, shown, sha) if self.store is not None else None
-        if not (isinstance(value, list) and len(value) == 4 and isinstance(value[1], list)):
+        if value is None:
             return None
-        result, problems, failed, cites = value
-        if kind == "sheet" and isinstance(result, Sheet) and self.citations is not None and isinstance(cites, list):
+        result, problems, failed, cites = value if isinstance(value, list) and len(value) == 4 else (None, 0, 0, 0)
+        is_sheet = kind == "sheet" and isinstance(result, Sheet)
+        cites = _cites_from(cites, result.path) if is_sheet else None
+        if not isinstance(problems, list) or (is_sheet and cites is None):
+            self.store.reject(kind, shown, sha)  # of an older shape: this build's entry replaces it
+            return None
+        if is_sheet and self.citations is not None:
             self.citations[citation_key(result)] = cites
         return (sha, result, problems, bool(failed))
 
@@ -98,6 +112,7 @@ class Reader:
         if kind == "sheet" and isinstance(result, Sheet):
             cites = (self.citations or {}).get(citation_key(result))
             cites = inline_citations(result) if cites is None else cites
+            cites = [[source, quote, pos.line, pos.col] for source, quote, pos in cites]  # all in the sheet's file
         return [result, problems, failed, cites]
 
     def ok(self, path: str) -> bool:

@@ -16,8 +16,6 @@ is, never what it gives.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -27,77 +25,10 @@ from typing import Any
 
 from .. import __version__
 from ..model.hashing import digest
-from ..errors import Diagnostic
-from ..model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
+from .codec import CodecError, decode, encode
 
-FORMAT = "sitegen-records 2"
+FORMAT = "sitegen-records 4"
 RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen
-_CLASSES = {cls.__name__: cls for cls in (Pos, PartialDate, Cite, KeyFact, Figure, Event, Sheet, Source,
-                                          Page, Topic, Entity, Diagnostic)}
-_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
-_FIELD_SETS = {name: set(fields) for name, fields in _FIELDS.items()}
-
-
-class CodecError(ValueError):
-    """A value the codec does not know: the entry holding it is ignored."""
-
-
-def encode(value: Any) -> Any:
-    """JSON-ready form: scalars and lists as they are; tuples, mappings, dates and records as
-    objects tagged with '#...' (every object in an entry is one of these)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, tuple):
-        return {"#t": [encode(v) for v in value]}
-    if isinstance(value, dict):
-        if value and all(type(v) is Pos for v in value.values()) and len({v.path for v in value.values()}) == 1:
-            path = next(iter(value.values())).path  # a record's positions: all in its own file
-            return {"#ps": [path, [[encode(k), v.line, v.col] for k, v in value.items()]]}
-        return {"#d": [[encode(k), encode(v)] for k, v in value.items()]}
-    if type(value) is Pos:
-        return {"#P": [value.path, value.line, value.col]}
-    if type(value) is dt.date:
-        return {"#date": value.isoformat()}
-    name = type(value).__name__
-    if _CLASSES.get(name) is type(value):
-        return {"#": name, **{f: encode(getattr(value, f)) for f in _FIELDS[name]}}
-    raise CodecError(f"cannot store a {name}")
-
-
-def _pos(path: Any, line: Any, col: Any) -> Pos:
-    if not (isinstance(path, str) and type(line) is int and type(col) is int):
-        raise CodecError("bad position")
-    return Pos(path, line, col)
-
-
-def _object(d: dict) -> Any:
-    """Build one tagged object, from the inside out (json's object_hook); CodecError otherwise."""
-    if len(d) == 1:
-        (tag, v), = d.items()
-        if tag == "#t" and isinstance(v, list):
-            return tuple(v)
-        if tag == "#d" and isinstance(v, list):
-            return {k: item for k, item in v}
-        if tag == "#ps" and isinstance(v, list) and len(v) == 2 and isinstance(v[1], list):
-            return {k: _pos(v[0], line, col) for k, line, col in v[1]}
-        if tag == "#P" and isinstance(v, list) and len(v) == 3:
-            return _pos(*v)
-        if tag == "#date" and isinstance(v, str):
-            return dt.date.fromisoformat(v)
-    name = d.pop("#", None)
-    if not isinstance(name, str) or name not in _CLASSES or d.keys() != _FIELD_SETS[name]:
-        raise CodecError("unknown object")
-    return _CLASSES[name](**d)
-
-
-def decode(text: str) -> Any:
-    """The value whose :func:`encode` was dumped as ``text``; anything else raises CodecError."""
-    try:
-        return json.loads(text, object_hook=_object)
-    except (ValueError, TypeError, RecursionError) as exc:  # CodecError is a ValueError
-        raise CodecError(str(exc)) from None
 
 
 def parse_salt(config) -> str:
@@ -113,6 +44,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS records (kind TEXT, shown TEXT, sha TEXT, salt TEXT, value TEXT, checksum TEXT,"
     " PRIMARY KEY (kind, shown))",
     "CREATE TABLE IF NOT EXISTS checks (sheet TEXT PRIMARY KEY, key TEXT, value TEXT, checksum TEXT)",
+    "CREATE TABLE IF NOT EXISTS scans (key TEXT PRIMARY KEY, value TEXT, checksum TEXT)",
 )
 
 
@@ -143,6 +75,10 @@ class RecordStore:
         self.present: set[tuple[str, str, str]] = set()  # (kind, shown, sha) stored for this salt
         self.new_records: dict[tuple[str, str], tuple[str, str]] = {}
         self.new_checks: dict[str, tuple[str, str]] = {}
+        self.scans: dict[str, Any] | None = None    # body digest -> what a scan of it found (read at first use)
+        self.new_scans: dict[str, str] = {}
+        self.used_scans: set[str] = set()
+        self.scanned = 0                           # bodies this build scanned (not found stored)
         self.broken = False                        # a read found the file damaged: replace it when saving
         self.db = self._open()
 
@@ -167,7 +103,7 @@ class RecordStore:
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if self._has_meta(db) else None
             if row is None or row[0] != FORMAT:  # foreign or of another version: start afresh
-                for table in ("meta", "files", "records", "checks"):
+                for table in ("meta", "files", "records", "checks", "scans"):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _SCHEMA:
                     db.execute(statement)
@@ -215,6 +151,10 @@ class RecordStore:
             self.present.discard((kind, shown, sha))  # a bad entry is replaced by this build's
         return value
 
+    def reject(self, kind: str, shown: str, sha: str) -> None:
+        """A value :meth:`get` gave that its reader cannot use: this build's replaces it."""
+        self.present.discard((kind, shown, sha))
+
     def wants(self, kind: str, shown: str, sha: str) -> bool:
         """Whether an entry for these bytes is missing (worth encoding and storing)."""
         return self.db is not None and (kind, shown, sha) not in self.present
@@ -251,6 +191,38 @@ class RecordStore:
         except (CodecError, ValueError):
             pass
 
+    # -- scans of bodies ----------------------------------------------------------
+    def get_scan(self, key: str) -> Any:
+        """What a scan of the body with this digest found (plain lists), or None; all are read
+        in one query when the first is asked for, since a build looks at every body."""
+        self.used_scans.add(key)
+        if self.scans is None:
+            self.scans = self._read_scans()
+        return self.scans.get(key)
+
+    def _read_scans(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.db is None:
+            return found
+        try:
+            rows = self.db.execute("SELECT key, value, checksum FROM scans").fetchall()
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
+            return found
+        for key, text, checksum in rows:
+            if checksum == digest("scan", key, text):
+                try:
+                    found[key] = json.loads(text)
+                except ValueError:
+                    pass
+        return found
+
+    def put_scan(self, key: str, value: Any) -> None:
+        self.used_scans.add(key)
+        self.scanned += 1
+        if self.db is not None and key not in self.new_scans:
+            self.new_scans[key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
     # -- saving -------------------------------------------------------------------
     def save(self, stats: dict[str, tuple], shown: set[str], sheets: set[str] | None) -> None:
         """Write this build's entries and drop those of files and sheets that are gone
@@ -273,7 +245,7 @@ class RecordStore:
                     break
             except OSError:
                 break
-        self.new_records, self.new_checks = {}, {}
+        self.new_records, self.new_checks, self.new_scans, self.used_scans, self.scans = {}, {}, {}, set(), None
 
     def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str]) -> None:
         db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in self.stats if p not in stats])
@@ -285,6 +257,11 @@ class RecordStore:
                         for (k, s), (sha, text) in self.new_records.items()])
         db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
                        [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
+        db.executemany("INSERT OR REPLACE INTO scans VALUES (?, ?, ?)",
+                       [(key, text, digest("scan", key, text)) for key, text in self.new_scans.items()])
+        if self.used_scans:  # a build that checked links: the scans of bodies no longer there go
+            db.executemany("DELETE FROM scans WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM scans")
+                                                               if k not in self.used_scans])
         gone = [(k, s) for k, s in db.execute("SELECT kind, shown FROM records") if s not in shown]
         db.executemany("DELETE FROM records WHERE kind = ? AND shown = ?", gone)
         if sheets is not None:

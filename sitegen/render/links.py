@@ -41,6 +41,7 @@ from ..errors import Collector
 from .anchors import Anchors, LinkRules
 from .markup import CITE_WITH_SPACE_RE, md_link_path, page_source_path
 from ..model import Sheet
+from ..model.hashing import digest
 from ..folding import normalize
 from ..read.citations import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, _code_lines
 from ..site import Site
@@ -210,13 +211,14 @@ class _Target:
     template: str           # "sheet", "page" or "home"
     published: bool = True  # False for a draft left out of this build
     cite_text: CiteText = _written_cite
+    scanned: Callable[[str], Scanned] = scan
     _own: list[str] | None = None
     _anchors: Anchors | None = None
 
     def headings(self, rules: LinkRules) -> list[str]:
         """The anchors its body gives (headings, footnotes), made when a link first asks."""
         if self._own is None:
-            self._own = body_anchors(scan(self.body), rules, self.cite_text)
+            self._own = body_anchors(self.scanned(self.body), rules, self.cite_text)
         return self._own
 
     def anchors(self, rules: LinkRules) -> Anchors:
@@ -226,23 +228,51 @@ class _Target:
         return self._anchors
 
 
-def check_links(site: Site, rules: LinkRules, report: Collector) -> None:
+SCAN_FORMAT = "sitegen link scan 1"
+
+
+def stored_scan(store) -> Callable[[str], Scanned]:
+    """:func:`scan`, remembered across processes in ``store`` (a records.RecordStore, or None) by a
+    digest of the body: a new build after an edit scans the edited body only. A stored value of
+    the wrong shape is ignored and the body scanned again."""
+    if store is None:
+        return scan
+
+    def scanned(body: str) -> Scanned:
+        key = digest(SCAN_FORMAT, body)
+        value = store.get_scan(key)
+        try:
+            links, headings, footnotes = value
+            found = Scanned(tuple((u, ln, c) for u, ln, c in links), tuple(headings), tuple(footnotes))
+            if all(type(u) is str and type(ln) is int and type(c) is int for u, ln, c in found.links) and \
+                    all(type(t) is str for t in found.headings + found.footnotes):
+                return found
+        except (TypeError, ValueError):
+            pass
+        found = scan(body)
+        store.put_scan(key, [found.links, found.headings, found.footnotes])
+        return found
+    return scanned
+
+
+def check_links(site: Site, rules: LinkRules, report: Collector, store=None) -> None:
     """Report every link of the site's sheets and pages that leads to no page, or to no anchor of
     one, and Markdown links written in topic descriptions (plain text, shown as typed)."""
     content = site.content
+    scanned = stored_scan(store)
     targets: dict[str, _Target] = {}
     sources: list[tuple[str, _Target, int]] = []  # (docs-relative path, target, first body line)
     for sheet in content.sheets.values():
-        target = _Target(sheet.path, sheet.body, "sheet", sheet.id in site.links, _cite_text(site, sheet))
+        target = _Target(sheet.path, sheet.body, "sheet", sheet.id in site.links, _cite_text(site, sheet), scanned)
         targets[f"sheets/{sheet.id}.md"] = target
         if target.published:
             sources.append((f"sheets/{sheet.id}.md", target, sheet.body_line))
     for page in content.pages.values():
         path = page_source_path(page)
-        targets[path] = _Target(page.path, page.body, "page" if page.slug else "home")
+        targets[path] = _Target(page.path, page.body, "page" if page.slug else "home", scanned=scanned)
         sources.append((path, targets[path], page.body_line))
     for path, source, body_line in sorted(sources, key=lambda s: s[0]):
-        for url, line, col in scan(source.body).links:
+        for url, line, col in scanned(source.body).links:
             _check_link(url, path, source, body_line + line - 1, col, targets, content.broken_sheets, rules, report)
     for topic_id, topic in sorted(content.topics.items()):
         _check_description(topic_id, topic.description, content.topic_positions.get(topic_id), report)
