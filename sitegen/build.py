@@ -271,13 +271,26 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)
     session.start(salt)
-    cache = BuildCache(config, salt) if use_cache else None
+    cache = _build_cache(config, salt, session) if use_cache else None
     store = RecordStore(config.cache_dir, parse_salt(config)) if use_cache else None
     try:
         return _build_stored(config, lock, session, cache, store, salt, today, jobs, one_off, clock)
     finally:
         if store is not None:
             store.close()
+
+
+def _build_cache(config: SiteConfig, salt: str, session: Session) -> BuildCache:
+    """The manifest of site_dir: read from disk, or, for a session that updates its own private
+    folder in place (serve), kept in memory from its last build."""
+    if not session.update_in_place:
+        return BuildCache(config, salt)
+    kept = session.cache
+    if kept is None or kept.forgotten or kept.salt != salt or (kept.config.site_dir, kept.config.cache_dir) != (
+            config.site_dir, config.cache_dir):
+        kept = session.cache = BuildCache(config, salt, resident=True)
+    kept.config = config
+    return kept
 
 
 def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, cache: BuildCache | None,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .render.markup import MarkdownRenderer
+    from .write.cache import BuildCache
 
 
 class Session(CheckMemo):
@@ -45,6 +46,7 @@ class Session(CheckMemo):
         self.memo = Memo()                             # the last build's graph, with the views it made
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
+        self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory
 
     def start(self, salt: str) -> None:
         """Called at the start of each build: other settings or templates make every entry suspect."""

@@ -89,8 +89,12 @@ def _checked_body(raw: str) -> dict | None:
 class BuildCache:
     """The cache of one site_dir, in config.cache_dir."""
 
-    def __init__(self, config: SiteConfig, salt: str):
+    def __init__(self, config: SiteConfig, salt: str, resident: bool = False):
         self.config, self.salt = config, salt
+        # Kept in memory only, by a process that builds one private folder again and again
+        # (``sitegen serve``): nothing else reads its manifest, so writing it is time lost.
+        self.resident = resident
+        self.forgotten = False
         self.folder = config.cache_dir
         self.markdown_dir = self.folder / "markdown"
         # What a body's HTML depends on besides the body itself (its key): not the templates.
@@ -126,6 +130,11 @@ class BuildCache:
             sig = _signature(site + path)
             if sig:
                 signatures[path] = sig
+        if self.resident:
+            self.fingerprint, self.pages, self.warnings, self.files, self.graph = (
+                fingerprint, signatures, warnings, list(files), graph)
+            self.forgotten = False
+            return
         body = {"salt": self.salt, "fingerprint": fingerprint, "pages": signatures, "warnings": warnings,
                 "files": list(files), "graph": graph.to_json()}
         text = json.dumps(body, sort_keys=True)  # once: the checksum is of these very characters
@@ -133,6 +142,7 @@ class BuildCache:
 
     def forget(self) -> None:
         """Drop the manifest (a build failed after the swap point, or was refused)."""
+        self.forgotten = True  # a resident cache is not used again until it is saved
         try:
             self.manifest_path.unlink()
         except OSError:
