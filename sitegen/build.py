@@ -123,10 +123,12 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
     if session.markdown is None:
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
     previous = session.memo if session.memo.entries else cache.graph if cache else Memo()
-    graph = Graph(leaf_digests(site), previous, ValueStore(config.cache_dir) if cache else None)
+    seen = session.node_digests if previous is session.memo else None  # the same build's, or none
+    graph = Graph(leaf_digests(site), previous, ValueStore(config.cache_dir) if cache else None, seen)
     renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), graph, session.environment)
     session.environment = renderer.env
     plan = Plan(renderer, graph, [], {}, [], {})
+    others = feeds.outputs(renderer.views, config)  # first: it tells the graph of its kinds of nodes
     for job in page_jobs(site, renderer.views, config):
         plan.paths.append(job.path)
         if not _reuse(plan, cache, job.path):
@@ -134,7 +136,7 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
                 renderer.context(job)
             graph.memo.entries[node("page", job.path)] = Entry(deps, "")
             plan.pending.append(job)
-    for path, make in feeds.outputs(renderer.views, config):
+    for path, make in others:
         if not _reuse(plan, cache, path):
             with graph.recording() as deps:
                 plan.made[path] = make()
@@ -153,6 +155,13 @@ def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
     plan.graph.memo.entries[node("page", path)] = entry
     plan.reused[path] = file
     return True
+
+
+def _remember(session: Session, graph: Graph) -> None:
+    """The next build of this session starts from what this one checked and the digests it saw."""
+    graph.keep_unchanged()
+    graph.memo.take_readers(graph.previous)
+    session.memo, session.node_digests = graph.memo, graph.seen()
 
 
 def page_keys(plan: Plan, salt: str) -> dict[str, str]:
@@ -348,6 +357,6 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
         plan.graph.store.keep(*persisted_values(plan.graph.memo))
         plan.graph.store.close()
         clock.lap("cache")
-    session.memo = plan.graph.memo  # the next build of this session starts from what this one checked
+    _remember(session, plan.graph)
     return BuildResult(site, warnings, pages=len(plan.paths), files=len(outputs(plan)) + len(files),
                        rendered=len(plan.pending), timings=clock.timings, stats=stats)

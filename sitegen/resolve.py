@@ -31,6 +31,7 @@ class CheckMemo(ReadMemo):
         self.clear_read()
         self.texts: dict[str, SourceText] = {}         # stored text -> its searchable form
         self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
+        self.check_keys: dict[str, tuple] = {}         # sheet id -> (its digest, the world's, its check key)
         self.checked = 0                               # sheets checked by the last build (not remembered)
 
     def __init__(self) -> None:
@@ -63,7 +64,9 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     cited_by: dict[str, set[str]] = defaultdict(set)
     by_topic: dict[str, list[str]] = defaultdict(list)
     by_entity: dict[str, list[str]] = defaultdict(list)
-    found = {s.id: _remembered(s, content, included, today, session, store) for s in sheets}
+    world = _world(content, included, today)
+    found = {s.id: _remembered(s, content, included, today, session, store, world) for s in sheets}
+    session.check_keys = {s.id: (s.digest, world, found[s.id][0]) for s in sheets}
     _index_texts(content, session, [s for s in sheets if found[s.id][1] is None])
     checked: dict[str, tuple] = {}
     session.checked = 0
@@ -173,10 +176,23 @@ def check_key(sheet: Sheet, inline: list, content: Content, included: set[str], 
     return digest(*parts)
 
 
+def _world(content: Content, included: set[str], today: dt.date) -> str:
+    """A digest of everything :func:`check_key` reads besides the sheet itself: a sheet whose
+    digest and the world's are as they were has the check key it had."""
+    return digest(today.isoformat(), *(f"{i} {s.digest}" for i, s in sorted(content.sources.items())),
+                  repr(sorted(content.broken_sources)), repr(sorted(content.topics)), repr(sorted(content.entities)),
+                  repr(sorted(content.broken_vocabularies)), repr(sorted(content.sheets)),
+                  repr(sorted(content.broken_sheets)), repr(sorted(included)))
+
+
 def _remembered(sheet: Sheet, content: Content, included: set[str], today: dt.date, session: CheckMemo,
-                store) -> tuple[str, "SheetResult | None"]:
+                store, world: str) -> tuple[str, "SheetResult | None"]:
     """(the sheet's check key, its result if remembered in the session or the store)."""
-    key = check_key(sheet, _inline_citations(sheet, session), content, included, today)
+    known = session.check_keys.get(sheet.id)
+    if known is not None and known[0] == sheet.digest and known[1] == world and sheet.digest:
+        key = known[2]
+    else:
+        key = check_key(sheet, _inline_citations(sheet, session), content, included, today)
     if not key:
         return key, None
     entry = session.resolved.get(sheet.id)

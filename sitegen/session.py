@@ -44,6 +44,7 @@ class Session(CheckMemo):
     def clear(self) -> None:
         self.clear_check()                              # files, parses, citations, texts, checks
         self.memo = Memo()                             # the last build's graph, with the views it made
+        self.node_digests: dict[str, str] = {}         # every node's digest in that build
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory

@@ -18,7 +18,7 @@ import pytest
 from conftest import TODAY, TinySite, snapshot
 from sitegen.render import views
 from sitegen.build import build
-from sitegen.model.graph import Graph, Memo
+from sitegen.model.graph import Entry, Graph, Memo
 from sitegen.session import Session
 from sitegen.render.digests import LEAF_KINDS
 from test_cache import CHANGES, edit
@@ -115,3 +115,80 @@ def test_every_leaf_kind_the_views_read_has_a_digest():
     read = {part.split('"')[1] for part in source.split("self._read(")[1:] if part.startswith('"')}
     read |= {"sheet", "source"}  # through sheet_record / source_record
     assert read <= set(LEAF_KINDS), read - set(LEAF_KINDS)
+
+
+# --- a session's next build: only what an edit reaches is looked at ----------------------------
+
+def _session_graph(leaves: dict[str, str], calls: list[str], previous: Graph | None = None) -> Graph:
+    """A graph as the next build of a session makes it: the previous build's memo and the digests it saw."""
+    def leaf(kind: str, key: str) -> str:
+        calls.append(f"{kind}:{key}")
+        return leaves[f"{kind}:{key}"]
+    seen = previous.seen() if previous else None
+    graph = Graph(leaf, previous.memo if previous else None, None, seen)
+    graph.builders["upper"] = lambda key: (graph.read("word", key), leaves[f"word:{key}"].upper())[1]
+    return graph
+
+
+def _pages(graph: Graph, words: list[str]) -> dict[str, bool]:
+    """One 'page' per word reading its view, and one listing reading them all: whether each was current."""
+    found = {}
+    for name, reads in [*((w, [w]) for w in words), ("all", words)]:
+        entry = graph.previous.entries.get(f"page:{name}")
+        if entry is not None and graph.current(entry.deps):
+            graph.memo.entries[f"page:{name}"] = entry
+            found[name] = True
+            continue
+        with graph.recording() as deps:
+            for word in reads:
+                graph.value("upper", word)
+        graph.memo.entries[f"page:{name}"] = Entry(deps, "")
+        found[name] = False
+    graph.keep_unchanged()  # as build._remember does at the end of a build
+    graph.memo.take_readers(graph.previous)
+    return found
+
+
+def test_a_session_build_looks_only_at_what_an_edit_reaches_and_finds_the_same_as_a_full_check():
+    words = [f"w{i}" for i in range(50)]
+    leaves = {f"word:{w}": w for w in words}
+    first = _session_graph(leaves, [])
+    assert not any(_pages(first, words).values())
+    for step, (word, new) in enumerate([("w7", "w7"), ("w7", "W7"), ("w30", "other")]):
+        leaves[f"word:{word}"] = new
+        calls: list[str] = []
+        graph = _session_graph(leaves, calls, first)
+        found = _pages(graph, words)
+        full = Graph(lambda kind, key: leaves[f"{kind}:{key}"], first.memo)  # every digest checked, no shortcut
+        full.builders["upper"] = graph.builders["upper"]
+        expected = {name: full.current(entry.deps) for name, entry in
+                    ((n, first.memo.entries[f"page:{n}"]) for n in [*words, "all"])}
+        assert found == expected, step
+        changed_upper = new.upper() != word.upper()
+        assert found[word] == (not changed_upper) and found["all"] == (not changed_upper)
+        assert sum(found.values()) >= len(words) - 1
+        # each leaf is hashed once to find what changed, and looked up again only if the edit reached it
+        assert len(calls) == len(words) + (1 if found[word] is False or new != word else 0), calls
+        first = graph
+
+
+def test_a_session_whose_index_of_readers_misses_one_edge_serves_a_stale_page(small_site: TinySite, monkeypatch):
+    """The shortcut is only as good as the index of who read what: drop the edges into one node and
+    an edit that reaches the sheet page through it leaves that page stale."""
+    session = Session(update_in_place=True)
+    build(small_site.config(), today=TODAY, session=session)
+    edit(small_site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring.")
+    build(small_site.config(), today=TODAY, session=session)  # a first build with the shortcut
+    readers = Memo.readers
+
+    def forgetful(self):
+        index = readers(self)
+        index.pop("sheet:bridge-repairs", None)
+        return index
+    monkeypatch.setattr(Memo, "readers", forgetful)
+    edit(small_site, "content/sheets/bridge-repairs.md", "Reopens in spring.", "Reopens in May.")
+    build(small_site.config(), today=TODAY, session=session)
+    build(small_site.config(site_dir=small_site.root / "cold"), today=TODAY, use_cache=False)
+    page = "sheets/bridge-repairs/index.html"
+    assert b"Reopens in May" in snapshot(small_site.root / "cold")[page]
+    assert b"Reopens in May" not in snapshot(small_site.site_dir)[page]

@@ -68,6 +68,35 @@ class Memo:
 
     def __init__(self, entries: dict[str, Entry] | None = None):
         self.entries: dict[str, Entry] = entries or {}
+        self._readers: dict[str, set[str]] | None = None  # node -> the entries that read it, once asked
+
+    def readers(self) -> dict[str, set[str]]:
+        """For each node, the names of the entries that recorded reading it."""
+        if self._readers is None:
+            self._readers = {}
+            for name, entry in self.entries.items():
+                self._link(name, entry)
+        return self._readers
+
+    def _link(self, name: str, entry: Entry, add: bool = True) -> None:
+        for dep in entry.deps:
+            if add:
+                self._readers.setdefault(dep, set()).add(name)
+            else:
+                self._readers.get(dep, set()).discard(name)
+
+    def take_readers(self, older: "Memo") -> None:
+        """Take over ``older``'s index of readers, changed for the entries this memo replaced, added
+        or dropped: a session's next build finds what an edit reaches without reading every entry."""
+        if older._readers is None:
+            return
+        self._readers, older._readers = older._readers, None
+        for name, entry in older.entries.items():
+            if self.entries.get(name) is not entry:
+                self._link(name, entry, add=False)
+        for name, entry in self.entries.items():
+            if older.entries.get(name) is not entry:
+                self._link(name, entry)
 
     def to_json(self) -> dict:
         """Compact: each node's name and digest once, each entry as the indexes of what it read.
@@ -113,10 +142,13 @@ class Graph:
     """One build's view of the graph: current digests of leaves, the memo of derived nodes,
     and the stack of nodes being made, to which every read is recorded."""
 
-    def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None, store=None):
+    def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None, store=None,
+                 seen: dict[str, str] | None = None):
         self._leaf = leaf                      # (kind, key) -> digest, for leaf kinds
         self.store = store                     # values.ValueStore of the PERSISTED kinds, or None
         self.previous = memo or Memo()         # entries of the last build (or of this session)
+        self._seen = seen                      # every node's digest in the build that made ``memo``
+        self._may_differ: set[str] | None = None
         self.memo = Memo()                     # entries checked or made by this build
         self.builders: dict[str, Callable[[str], Any]] = {}  # derived kind -> key -> value
         self._current: dict[str, str] = {}     # node -> digest, once known in this build
@@ -168,7 +200,49 @@ class Graph:
 
     def current(self, deps: Deps) -> bool:
         """Whether everything recorded in ``deps`` still has the digest it had."""
+        if self._seen is not None:
+            if self._may_differ is None:
+                self._may_differ = self._changed_since(self._seen)
+            if deps.keys().isdisjoint(self._may_differ):
+                return True
         return all(self.digest(name) == seen for name, seen in deps.items())
+
+    def keep_unchanged(self) -> None:
+        """Carry over the previous build's views that nothing may have changed: the pages found
+        current without looking read them, and the next build must find them (and who reads them)."""
+        if self._seen is None or self._may_differ is None:
+            return
+        for name, entry in self.previous.entries.items():
+            if name not in self._may_differ and name not in self.memo.entries and not name.startswith("page:"):
+                self.memo.entries[name] = entry
+
+    def seen(self) -> dict[str, str]:
+        """Every node's digest in this build (for :meth:`_changed_since` in the next build of a
+        session): those it looked up, and the previous build's for the nodes it found unchanged
+        without looking (none of them may differ; the others were all looked up, or nothing
+        this build kept read them)."""
+        if self._seen is None or self._may_differ is None:
+            return self._current  # every entry was checked in full, or none was carried over
+        kept = {name: found for name, found in self._seen.items() if name not in self._may_differ}
+        kept.update(self._current)
+        return kept
+
+    def _changed_since(self, seen: dict[str, str]) -> set[str]:
+        """The nodes whose digest may differ from the build that made ``previous``: the leaves whose
+        digest did, and every derived node that read one of them, or one of those, and so on.
+
+        ``seen`` must come from that same build: every digest its entries recorded is then the
+        one in ``seen``, so an entry that read none of these nodes is current without checking
+        each digest (an entry that did is checked in full, early cut-off included)."""
+        changed = {name for name, old in seen.items()
+                   if name.split(":", 1)[0] not in self.builders and self._leaf(*name.split(":", 1)) != old}
+        readers, reached = self.previous.readers(), list(changed)
+        while reached:
+            for reader in readers.get(reached.pop(), ()):
+                if reader not in changed:
+                    changed.add(reader)
+                    reached.append(reader)
+        return changed
 
     def _checked(self, name: str) -> Entry | None:
         """The entry of this build, or the previous one if it is still current (then carried over)."""
