@@ -105,6 +105,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
         by_topic={k: sorted(v) for k, v in sorted(by_topic.items())},
         by_entity={k: sorted(v) for k, v in sorted(by_entity.items())},
         today=today,
+        check_keys={sheet_id: key for sheet_id, (key, _) in checked.items()},
     )
 
 

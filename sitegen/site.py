@@ -54,6 +54,9 @@ class Site:
     by_topic: dict[str, list[str]]
     by_entity: dict[str, list[str]]
     today: dt.date
+    # sheet id -> the key its error-free check result is kept by (resolve.check_key): the
+    # result, its notes included, is the same while the key is
+    check_keys: dict[str, str] = field(default_factory=dict)
 
 
 def anchor_for(quote: str) -> str:
