@@ -33,7 +33,7 @@ from .model.graph import Entry, Graph, Memo, node, persisted_values
 from .write.output import render_pages
 from .render.pages import PageJob, Renderer, page_jobs
 from .model.routes import url_of
-from .render.digests import leaf_digests
+from .render.digests import LeafMemo, leaf_digests
 from .write.values import ValueStore
 from .resolve import resolve
 from .site import Site
@@ -124,7 +124,9 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
     previous = session.memo if session.memo.entries else cache.graph if cache else Memo()
     seen = session.node_digests if previous is session.memo else None  # the same build's, or none
-    graph = Graph(leaf_digests(site), previous, ValueStore(config.cache_dir) if cache else None, seen)
+    session.leaves = session.leaves or LeafMemo()
+    session.leaves.turn()
+    graph = Graph(leaf_digests(site, session.leaves), previous, ValueStore(config.cache_dir) if cache else None, seen)
     renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), graph, session.environment)
     session.environment = renderer.env
     plan = Plan(renderer, graph, [], {}, [], {})

@@ -28,6 +28,7 @@ from .resolve import CheckMemo
 if TYPE_CHECKING:
     import jinja2
 
+    from .render.digests import LeafMemo
     from .render.markup import MarkdownRenderer
     from .write.cache import BuildCache
 
@@ -45,6 +46,7 @@ class Session(CheckMemo):
         self.clear_check()                              # files, parses, citations, texts, checks
         self.memo = Memo()                             # the last build's graph, with the views it made
         self.node_digests: dict[str, str] = {}         # every node's digest in that build
+        self.leaves: LeafMemo | None = None             # leaf digests, by the objects they were made from
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory

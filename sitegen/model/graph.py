@@ -200,11 +200,12 @@ class Graph:
 
     def current(self, deps: Deps) -> bool:
         """Whether everything recorded in ``deps`` still has the digest it had."""
-        if self._seen is not None:
+        if self._seen is not None:  # only what may differ needs looking at (see _changed_since)
             if self._may_differ is None:
                 self._may_differ = self._changed_since(self._seen)
-            if deps.keys().isdisjoint(self._may_differ):
-                return True
+            may = self._may_differ
+            suspects = [n for n in may if n in deps] if len(may) < len(deps) else [n for n in deps if n in may]
+            return all(self.digest(name) == deps[name] for name in suspects)
         return all(self.digest(name) == seen for name, seen in deps.items())
 
     def keep_unchanged(self) -> None:
@@ -232,8 +233,8 @@ class Graph:
         digest did, and every derived node that read one of them, or one of those, and so on.
 
         ``seen`` must come from that same build: every digest its entries recorded is then the
-        one in ``seen``, so an entry that read none of these nodes is current without checking
-        each digest (an entry that did is checked in full, early cut-off included)."""
+        one in ``seen``, so an entry is current when the digests of those of these nodes it read
+        are unchanged: only they are looked up (early cut-off included)."""
         changed = {name for name, old in seen.items()
                    if name.split(":", 1)[0] not in self.builders and self._leaf(*name.split(":", 1)) != old}
         readers, reached = self.previous.readers(), list(changed)

@@ -25,13 +25,52 @@ def _record(record) -> str:
     return own or digest_of(repr(record))
 
 
-def _sheet(site: Site, sheet_id: str) -> str:
+class LeafMemo:
+    """What a session's builds hashed, with the very objects each digest was made from: a leaf
+    made of the same (immutable) objects as last time has the same digest, found without
+    hashing. Held objects stay alive, so an identity is never another object's; only the
+    entries the last build used are kept."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, tuple] = {}
+        self.now: dict[str, tuple] = {}
+
+    def turn(self) -> None:
+        """Start a build: what the previous one used is what this one may find."""
+        if self.now:
+            self.last, self.now = self.now, {}
+
+    def digest(self, name: str, parts: tuple, make: Callable[[], str]) -> str:
+        kept = self.now.get(name) or self.last.get(name)
+        if kept is not None and len(kept[0]) == len(parts) and all(a is b for a, b in zip(kept[0], parts)):
+            found = kept[1]
+        else:
+            found = make()
+        self.now[name] = (parts, found)
+        return found
+
+
+def _sheet(site: Site, sheet_id: str, memo: LeafMemo | None) -> str:
     links = site.links.get(sheet_id)
     if links is None:  # a draft left out, or a sheet that is gone
         return ABSENT
     key = site.check_keys.get(sheet_id)  # it stands for the notes, which its check gave: cheaper to hash
-    notes = key or [(n.number, n.source.id, n.quote, n.anchor) for n in links.notes]
-    return digest_of([_record(site.content.sheets.get(sheet_id)), notes, links.related, links.stale])
+    record = site.content.sheets.get(sheet_id)
+
+    def make() -> str:
+        notes = key or [(n.number, n.source.id, n.quote, n.anchor) for n in links.notes]
+        return digest_of([_record(record), notes, links.related, links.stale])
+    if memo is None or not key:
+        return make()
+    return memo.digest(f"sheet:{sheet_id}", (record, key, links.stale, *links.related), make)
+
+
+def _passages(site: Site, source_id: str, memo: LeafMemo | None) -> str:
+    found = site.passages.get(source_id, [])
+
+    def make() -> str:
+        return digest_of([(p.start, p.end, p.anchor, p.quote) for p in found])
+    return make() if memo is None else memo.digest(f"passages:{source_id}", tuple(found), make)
 
 
 def _lists(site: Site) -> dict[str, Callable[[], object]]:
@@ -45,17 +84,17 @@ def _lists(site: Site) -> dict[str, Callable[[], object]]:
     }
 
 
-def leaf_digests(site: Site) -> Callable[[str, str], str]:
-    """(kind, key) -> digest, for every leaf kind the views read."""
+def leaf_digests(site: Site, memo: LeafMemo | None = None) -> Callable[[str, str], str]:
+    """(kind, key) -> digest, for every leaf kind the views read (``memo``: a session's)."""
     content = site.content
     lists = _lists(site)
     kinds: dict[str, Callable[[str], object]] = {
-        "sheet": lambda key: _sheet(site, key),
+        "sheet": lambda key: _sheet(site, key, memo),
         "source": lambda key: _record(content.sources.get(key)),
         "topic": lambda key: _record(content.topics.get(key)),
         "entity": lambda key: _record(content.entities.get(key)),
         "page": lambda key: _record(content.pages.get(key)),
-        "passages": lambda key: digest_of([(p.start, p.end, p.anchor, p.quote) for p in site.passages.get(key, [])]),
+        "passages": lambda key: _passages(site, key, memo),
         "cited-by": lambda key: digest_of([s for s in site.cited_by.get(key, []) if s in site.links]),
         "by-topic": lambda key: digest_of(site.by_topic.get(key, [])),
         "by-entity": lambda key: digest_of(site.by_entity.get(key, [])),
