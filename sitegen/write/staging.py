@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import OutputError
-from .output import MARKER, MARKER_TEXT, _absolute, _remove
+from .output import MARKER, MARKER_TEXT, _absolute, _remove, _unlink_if_there, forget_folders, trust_folders
 
 _AT_FDCWD = -100
 
@@ -141,6 +141,7 @@ def start_staging(site_dir: Path, lock: SiteLock) -> Path:
         clean_leftovers(site_dir, lock)
         staging = _sibling(site_dir, "tmp")
         staging.mkdir()
+        trust_folders(staging)  # made just now: what it holds is what this build puts there
     except OSError as e:
         raise OutputError(
             f"could not create a staging folder next to '{site_dir}': {e.strerror}; "
@@ -173,6 +174,7 @@ def clean_leftovers(site_dir: Path, lock: SiteLock) -> list[Path]:
 
 def discard_staging(staging: Path) -> None:
     """Throw away a staging folder after a failed build; the previous site was never touched."""
+    forget_folders(staging)
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -219,10 +221,13 @@ def swap_into_place(staging: Path, site_dir: Path) -> None:
     against power loss.
     """
     staging, site_dir = _absolute(staging), _absolute(site_dir)
+    forget_folders(staging)
     try:
         # Never write_file here: its mkdir would recreate a vanished staging
         # folder and the swap would publish an empty site.
-        (staging / MARKER).write_bytes(MARKER_TEXT)
+        marker = staging / MARKER
+        _unlink_if_there(marker)
+        marker.write_bytes(MARKER_TEXT)
     except OSError as e:
         raise _swap_failed(staging, site_dir, e, "the previous site is untouched") from e
     try:
