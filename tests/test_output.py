@@ -19,6 +19,7 @@ from sitegen.write.output import MARKER, check_site_dir, copy_file, link_or_copy
 from sitegen.write.staging import SiteLock, clean_leftovers, discard_staging, start_staging, swap_into_place
 
 HINT = "set site_dir in mkdocs.yml to a folder of its own, such as site/"
+SPARE = ".site.sitegen-spare"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -216,7 +217,12 @@ def test_swap_replaces_existing_site(tmp_path):
         MARKER, "fresh.html", "index.html"
     ]
     assert (site / "index.html").read_text() == "new"
-    assert siblings(site) == []
+    assert siblings(site) == [SPARE]  # the replaced site, kept for the next build's staging folder
+    spare = site.parent / SPARE
+    assert sorted(p.relative_to(spare).as_posix() for p in spare.rglob("*")) == [
+        MARKER, "gone", "gone/page.html", "index.html"
+    ]
+    assert (spare / "index.html").read_text() == "old"
 
 
 @pytest.mark.skipif(output._RENAMEAT2 is None, reason="no renameat2 in this C library")
@@ -237,7 +243,8 @@ def test_fallback_swap_without_renameat2(tmp_path, monkeypatch):
     swap_into_place(make_staging(site, {"index.html": "new"}), site)
     assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
     assert (site / "index.html").read_text() == "new"
-    assert siblings(site) == []
+    assert siblings(site) == [SPARE]
+    assert (site.parent / SPARE / "old.html").read_text() == "old"
 
 
 OTHER_FS = Path("/dev/shm")
@@ -433,7 +440,8 @@ def test_killed_builds_never_leave_a_mixed_site(tmp_path):
         seen.append(versions.pop())
     with SiteLock(site) as lock:  # each kill released the lock; its file stays until a build is done
         staging = start_staging(site, lock)
-        assert siblings(site) == sorted([staging.name, ".site.sitegen-lock"])
+        # The spare is there unless every kill came before a second swap.
+        assert [name for name in siblings(site) if name != SPARE] == sorted([staging.name, ".site.sitegen-lock"])
     print(f"{trials} kill trials; the site showed versions {seen}")
     assert len(set(seen)) == trials, "every trial's child swapped at least once"
 

@@ -4,8 +4,9 @@ Every folder sitegen builds carries :data:`MARKER`; a folder without it is not
 ours to replace (:func:`check_site_dir`). Paths come from the build but are
 checked all the same (:func:`safe_path`), and a full disk is reported as such.
 A file is put into a staging folder as a new file, never written into one
-already at its name, which may be a hard link to a file of the live site. The
-staging folder and the swap are in :mod:`sitegen.write.staging`.
+already at its name: a staging folder made from the spare holds hard links to
+the live site's files. The staging folder and the swap are in
+:mod:`sitegen.write.staging`.
 """
 
 from __future__ import annotations
@@ -127,27 +128,29 @@ def safe_path(root: Path, relpath: str) -> Path:
     return path
 
 
-# --- folders this build made ------------------------------------------------
+# --- folders this build made or walked ---------------------------------------
 #
 # A build writes each file's folders, and checks each path against symbolic
 # links (safe_path's realpath, a stat per component). In a staging folder the
 # build trusts (trust_folders) that work is done once per folder, not once per
-# file. Why that is safe: its root was made by this build (start_staging) and
-# only the holder of the site's lock touches it; a folder in the set was made
-# here by mkdir, so it is a real directory, not a link. A path whose parent is
-# such a folder lies inside root component by component, and its last
-# component is never followed: there every write first removes what is at the
-# name (_make_room), and os.link does not follow it. Every other path keeps
-# the full check: serve's in-place writes into site_dir, the search's scratch
-# folders, a folder this build did not make. Forked workers inherit the set as
-# it was at the fork; what they add stays theirs.
+# file. Why that is safe: its root was made by this build (start_staging) or
+# is the spare, taken and walked by it (sitegen.write.spare), and only the
+# holder of the site's lock touches it; a folder in the set was made here by
+# mkdir, or lstat'ed by that walk as a real directory, so it is not a link. A
+# path whose parent is such a folder lies inside root component by component,
+# and its last component is never followed: there every write first removes
+# what is at the name (_make_room), and os.link does not follow it. Every other
+# path keeps the full check: serve's in-place writes into site_dir, the
+# search's scratch folders, a folder this build did not make or walk (the
+# spare's, until the walk is done). Forked workers inherit the set as it was
+# at the fork; what they add stays theirs.
 
 _TRUSTED: dict[str, set[str]] = {}  # staging root -> absolute paths of its trusted folders
 
 
 def trust_folders(root: Path, folders=()) -> None:
     """From now on, skip the per-file checks for ``folders`` (absolute paths under ``root``) and
-    for those make_parents creates; only for a root this build made, under the site's lock."""
+    for those make_parents creates; only for a root this build made or walked, under the site's lock."""
     _TRUSTED[os.fspath(root)] = set(map(os.fspath, folders))
 
 
@@ -203,7 +206,7 @@ def make_parents(root: Path, path: Path, relpath: str) -> None:
     swap would publish that partial site.
     """
     if _trusted_parent(root, path):
-        return  # made by this build; a write there fails if root vanished since
+        return  # made or walked by this build; a write there fails if root vanished since
     root, missing = Path(root), []
     known = _TRUSTED.get(os.fspath(root))
     folder = path.parent
