@@ -471,6 +471,22 @@ def test_the_spare_is_not_a_leftover(tmp_path):
     assert (tmp_path / SPARE / "sheets").is_dir()
 
 
+def test_remove_spare_deletes_only_the_spare_and_never_follows_a_link(tmp_path):
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    (outside / "kept").mkdir(parents=True)
+    site.mkdir()
+    (tmp_path / SPARE).symlink_to(outside)
+    with SiteLock(site) as lock:
+        staging.remove_spare(site, lock)
+        assert not os.path.lexists(tmp_path / SPARE) and (outside / "kept").is_dir()
+        (tmp_path / SPARE / "sheets").mkdir(parents=True)
+        staging.remove_spare(site, lock)
+        staging.remove_spare(site, lock)  # none: nothing to do
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outside", "site"]
+    with pytest.raises(RuntimeError):
+        staging.remove_spare(site, SiteLock(site))
+
+
 def test_the_spare_is_taken_only_under_the_sites_lock(tmp_path):
     site = tmp_path / "site"
     with pytest.raises(RuntimeError):

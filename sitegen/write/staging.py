@@ -196,6 +196,11 @@ def spare_path(site_dir: Path) -> Path:
     return site_dir.with_name(f".{site_dir.name}.sitegen-spare")
 
 
+def remove_spare(site_dir: Path, lock: SiteLock) -> None:
+    """Delete the spare, for a site_dir that is itself about to go (``mkdocs serve``'s folder)."""
+    _remove(spare_path(_require(lock, site_dir)))
+
+
 def _sibling(site_dir: Path, kind: str) -> Path:
     return site_dir.with_name(f".{site_dir.name}.sitegen-{kind}-{secrets.token_hex(8)}")
 
