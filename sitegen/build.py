@@ -1,9 +1,10 @@
 """The pipeline: load, validate, resolve, render, write to staging, post, swap.
 
 Everything that can fail because of content fails before the first byte is
-written; the site is rendered in memory, written into a fresh sibling of
-``site_dir``, completed there (search index), and only then swapped into
-place in one step. A failed build leaves the previous site as it was.
+written; the site is rendered in memory, written into a sibling of
+``site_dir`` (the spare of the last swap brought up to date, or a fresh
+folder), completed there (search index), and only then swapped into place in
+one step. A failed build leaves the previous site as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .render import feeds
-from .write import output, search, staging
+from .write import output, search, spare, staging
 from .model import routes
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, UsageError
@@ -179,11 +180,14 @@ def outputs(plan: Plan) -> list[str]:
     return [*plan.paths, *sorted(p for p in plan.reused if p not in pages), *sorted(plan.made)]
 
 
-def render_site(plan: Plan, config: SiteConfig, staging: Path, copies: dict[str, Path], jobs: int = 1) -> list[str]:
+def render_site(plan: Plan, config: SiteConfig, staging: Path, copies: dict[str, Path], jobs: int = 1,
+                kept: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Write every output file except the search index into ``staging``: unchanged pages
-    linked from the previous build, the others rendered. Returns the files that are not pages."""
+    linked from the previous build (unless ``kept``, already there), the others rendered.
+    Returns the files that are not pages."""
     for path, previous in plan.reused.items():
-        output.link_or_copy(previous, staging, path)
+        if path not in kept:
+            output.link_or_copy(previous, staging, path)
     render_pages(plan.renderer, plan.pending, jobs, staging)
     for path, data in plan.made.items():
         output.write_file(staging, path, data)
@@ -215,6 +219,31 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     written = set(outputs(plan))
     for path in sorted(set(cache.pages) - written) + sorted(set(cache.files) - set(files) - written):
         output.remove_output(site_dir, path)
+    return files
+
+
+def _publish(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: BuildCache | None,
+             lock: staging.SiteLock, salt: str, jobs: int, clock: _Clock, stats: dict[str, int]) -> list[str]:
+    """Fill a staging folder (the spare brought up to date, or a fresh one), index it, swap it in.
+    A failure leaves it as the spare: the next build trusts nothing in it."""
+    live = {path: cache.identity(path) for path in plan.reused} if cache else {}
+    wanted = spare.Wanted(live, [job.path for job in plan.pending] + list(plan.made) + list(copies))
+    folder, kept = spare.staging_for(config.site_dir, lock, wanted)
+    stats["kept"] = len(kept)
+    try:
+        files = render_site(plan, config, folder, copies, jobs, kept)
+        clock.lap("render")
+        if config.search:
+            search.index_site(page_keys(plan, salt), folder, site_dir=config.site_dir, jobs=jobs,
+                              record_file=search.record_path(config.cache_dir, config.site_dir) if cache else None)
+            clock.lap("search")
+        if cache:
+            cache.forget()  # until the swap is done, the manifest would describe the wrong site
+        staging.swap_into_place(folder, config.site_dir)
+        clock.lap("swap")
+    except BaseException:
+        staging.set_aside(folder, config.site_dir, lock)
+        raise
     return files
 
 
@@ -335,21 +364,7 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
         files = update_site(plan, config, copies, cache)
         clock.lap("render")
     else:
-        folder = staging.start_staging(config.site_dir, lock)
-        try:
-            files = render_site(plan, config, folder, copies, jobs)
-            clock.lap("render")
-            if config.search:
-                search.index_site(page_keys(plan, salt), folder, site_dir=config.site_dir, jobs=jobs,
-                                  record_file=search.record_path(config.cache_dir, config.site_dir) if cache else None)
-                clock.lap("search")
-            if cache:
-                cache.forget()  # until the swap is done, the manifest would describe the wrong site
-            staging.swap_into_place(folder, config.site_dir)
-            clock.lap("swap")
-        except BaseException:
-            staging.discard_staging(folder)
-            raise
+        files = _publish(plan, config, copies, cache, lock, salt, jobs, clock, stats)
     # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the
     # next build renders again instead of trusting a fingerprint of other bytes.

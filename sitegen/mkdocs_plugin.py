@@ -11,7 +11,8 @@ After the build (``on_post_build``, or ``on_build_error``) the real
 and the scratch folder is deleted.
 
 Under ``mkdocs serve`` the real folder is MkDocs' temporary serve folder, the
-pages are built for the serve address, and the theme's folders are watched.
+pages are built for the serve address, and the theme's folders are watched;
+when it ends, the spare that builds keep beside that folder is deleted with it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ class SitegenPlugin(BasePlugin[SitegenOptions]):
 
     def on_shutdown(self) -> None:
         self._forget_scratch()
+        if self.command == "serve" and self.real_site_dir:  # MkDocs deletes its serve folder next
+            from .write.staging import SiteLock, remove_spare
+
+            try:
+                with SiteLock(Path(self.real_site_dir)) as lock:
+                    remove_spare(Path(self.real_site_dir), lock)
+            except SitegenError as exc:  # a spare left in the temporary folder's parent costs only disk
+                log.warning(exc.format_message())
 
     def _site_config(self, config) -> SiteConfig:
         """sitegen's configuration from the same file, with what MkDocs' command line changed."""

@@ -69,8 +69,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def leftovers(site_dir: Path) -> list[str]:
-    """Staging or old-site folders a build left next to site_dir."""
-    return sorted(p.name for p in site_dir.parent.iterdir() if p.name.startswith(f".{site_dir.name}.sitegen-"))
+    """Staging or old-site folders a build left next to site_dir (the lock file too); not the
+    spare, the replaced site a build keeps on purpose for the next one (sitegen.write.spare)."""
+    spare = f".{site_dir.name}.sitegen-spare"
+    return sorted(p.name for p in site_dir.parent.iterdir()
+                  if p.name.startswith(f".{site_dir.name}.sitegen-") and p.name != spare)
 
 
 def mkdocs_yml(*, search: bool = False, extra: str = "", options: str = "") -> str:

@@ -76,7 +76,8 @@ def test_failed_build_leaves_the_previous_site_untouched(site_root):
 
 
 def test_failure_while_writing_leaves_the_previous_site_untouched(site_root, monkeypatch):
-    """A failure after staging started (here: a template error) discards the staging folder."""
+    """A failure after staging started (here: a template error) leaves the previous site as it was;
+    the staging folder is set aside as the spare, which the next build trusts in nothing."""
     site_root.build()
     before = snapshot(site_root.site_dir)
     templates = site_root.root / "templates"
@@ -88,6 +89,7 @@ def test_failure_while_writing_leaves_the_previous_site_untouched(site_root, mon
     assert "templates/sheet.html:1:1: error: template error while rendering sheets/pier/index.html" in info.value.format_message()
     assert snapshot(site_root.site_dir) == before
     assert leftovers(site_root.site_dir) == []
+    assert (site_root.root / ".site.sitegen-spare").is_dir()
 
 
 def test_leftovers_of_a_killed_build_are_removed(site_root):

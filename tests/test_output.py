@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +15,11 @@ import pytest
 
 from sitegen.write import staging as output
 from sitegen.errors import OutputError, UsageError
-from sitegen.write.output import MARKER, check_site_dir, safe_path, write_file
+from sitegen.write.output import MARKER, check_site_dir, copy_file, link_or_copy, safe_path, write_file
 from sitegen.write.staging import SiteLock, clean_leftovers, discard_staging, start_staging, swap_into_place
 
 HINT = "set site_dir in mkdocs.yml to a folder of its own, such as site/"
+SPARE = ".site.sitegen-spare"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -215,7 +217,12 @@ def test_swap_replaces_existing_site(tmp_path):
         MARKER, "fresh.html", "index.html"
     ]
     assert (site / "index.html").read_text() == "new"
-    assert siblings(site) == []
+    assert siblings(site) == [SPARE]  # the replaced site, kept for the next build's staging folder
+    spare = site.parent / SPARE
+    assert sorted(p.relative_to(spare).as_posix() for p in spare.rglob("*")) == [
+        MARKER, "gone", "gone/page.html", "index.html"
+    ]
+    assert (spare / "index.html").read_text() == "old"
 
 
 @pytest.mark.skipif(output._RENAMEAT2 is None, reason="no renameat2 in this C library")
@@ -236,7 +243,8 @@ def test_fallback_swap_without_renameat2(tmp_path, monkeypatch):
     swap_into_place(make_staging(site, {"index.html": "new"}), site)
     assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
     assert (site / "index.html").read_text() == "new"
-    assert siblings(site) == []
+    assert siblings(site) == [SPARE]
+    assert (site.parent / SPARE / "old.html").read_text() == "old"
 
 
 OTHER_FS = Path("/dev/shm")
@@ -319,6 +327,62 @@ def test_start_staging_cleans_leftovers(tmp_path):
     assert siblings(site) == [staging.name]
 
 
+# --- a staging folder gets new files only ---------------------------------------------------------
+
+
+def test_writes_into_a_staging_folder_never_write_into_a_file_already_there(tmp_path):
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("precious\n")
+    (outside / "new.txt").write_text("new\n")
+    with SiteLock(site) as lock:
+        folder = start_staging(site, lock)
+    names = ("page.html", "asset.css", "linked.html", "via-link.html")
+    for name in names[:3]:
+        os.link(outside / "precious.txt", folder / name)
+    (folder / "via-link.html").symlink_to(outside / "precious.txt")
+    write_file(folder, "page.html", b"page\n")
+    copy_file(folder, "asset.css", outside / "new.txt")
+    link_or_copy(outside / "new.txt", folder, "linked.html")
+    write_file(folder, "via-link.html", b"page\n")
+    assert (outside / "precious.txt").read_text() == "precious\n"
+    assert {name: (folder / name).read_text() for name in names} == {
+        "page.html": "page\n", "asset.css": "new\n", "linked.html": "new\n", "via-link.html": "page\n"}
+    assert not any((folder / name).is_symlink() for name in names)
+    discard_staging(folder)
+
+
+def test_a_folder_the_build_made_is_checked_once(tmp_path, monkeypatch):
+    """safe_path resolves a path (a stat per component) only where its folder is not one this
+    build made in its staging folder; elsewhere (here a plain folder) every path is resolved."""
+    site, plain = tmp_path / "site", tmp_path / "plain"
+    plain.mkdir()
+    with SiteLock(site) as lock:
+        folder = start_staging(site, lock)
+    resolved, real = [], os.path.realpath
+    monkeypatch.setattr(os.path, "realpath", lambda path, **kw: (resolved.append(str(path)), real(path, **kw))[1])
+    for root in (folder, plain):
+        for name in ("a", "b", "c"):
+            write_file(root, f"sheets/x/{name}.html", b"x")
+    assert resolved == [str(folder), str(folder / "sheets/x/a.html")] + [
+        path for name in "abc" for path in (str(plain), str(plain / f"sheets/x/{name}.html"))]
+    discard_staging(folder)
+
+
+def test_a_write_into_a_vanished_staging_folder_still_fails(tmp_path):
+    """Folders the build made are not checked again, yet a write never recreates a deleted staging folder."""
+    site = tmp_path / "site"
+    with SiteLock(site) as lock:
+        folder = start_staging(site, lock)
+    write_file(folder, "sheets/a/index.html", b"a")
+    shutil.rmtree(folder)
+    for relpath in ("sheets/a/other.html", "top.html"):
+        with pytest.raises(OutputError, match="was deleted while the site was being built"):
+            write_file(folder, relpath, b"b")
+        assert not folder.exists()
+    discard_staging(folder)
+
+
 # --- a real process killed at random moments -----------------------------------
 
 CHILD = r"""
@@ -376,7 +440,8 @@ def test_killed_builds_never_leave_a_mixed_site(tmp_path):
         seen.append(versions.pop())
     with SiteLock(site) as lock:  # each kill released the lock; its file stays until a build is done
         staging = start_staging(site, lock)
-        assert siblings(site) == sorted([staging.name, ".site.sitegen-lock"])
+        # The spare is there unless every kill came before a second swap.
+        assert [name for name in siblings(site) if name != SPARE] == sorted([staging.name, ".site.sitegen-lock"])
     print(f"{trials} kill trials; the site showed versions {seen}")
     assert len(set(seen)) == trials, "every trial's child swapped at least once"
 

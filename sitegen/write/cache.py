@@ -106,6 +106,7 @@ class BuildCache:
         self.graph = Memo()                 # what each page and view read, with the digests read
         self.files: list[str] = []          # the other files the build wrote (feeds, exports, assets)
         self.warnings: list[list] = []
+        self._live: dict[str, tuple[int, int]] = {}  # page -> (st_dev, st_ino), when reusable() found it current
         self._load()
 
     # -- the manifest ---------------------------------------------------------
@@ -163,7 +164,19 @@ class BuildCache:
         if entry is None:
             return None
         file = f"{self.config.site_dir}/{path}"
-        return file if _signature(file) == entry else None
+        try:
+            st = os.stat(file)
+        except OSError:
+            return None
+        if [st.st_size, st.st_mtime_ns, st.st_ino] != entry:
+            return None
+        self._live[path] = (st.st_dev, st.st_ino)
+        return file
+
+    def identity(self, path: str) -> tuple[int, int] | None:
+        """(device, inode) of the live file reusable() found current for this page: a file of the
+        spare that is this very file need not be linked again."""
+        return self._live.get(path)
 
     # -- Markdown ---------------------------------------------------------------
     def _markdown_entry(self, key: str) -> tuple[str, Path]:

@@ -3,7 +3,10 @@
 Every folder sitegen builds carries :data:`MARKER`; a folder without it is not
 ours to replace (:func:`check_site_dir`). Paths come from the build but are
 checked all the same (:func:`safe_path`), and a full disk is reported as such.
-The staging folder and the swap are in :mod:`sitegen.write.staging`.
+A file is put into a staging folder as a new file, never written into one
+already at its name: a staging folder made from the spare holds hard links to
+the live site's files. The staging folder and the swap are in
+:mod:`sitegen.write.staging`.
 """
 
 from __future__ import annotations
@@ -113,6 +116,8 @@ def safe_path(root: Path, relpath: str) -> Path:
     if problem:
         raise OutputError(f"refusing to write output path {relpath!r}: {problem}")
     path = Path(root, *relpath.split("/"))
+    if _trusted_parent(root, path):
+        return path
     real_root = os.path.realpath(root)
     real = os.path.realpath(path)
     if os.path.commonpath([real_root, real]) != real_root or real == real_root:
@@ -123,14 +128,70 @@ def safe_path(root: Path, relpath: str) -> Path:
     return path
 
 
+# --- folders this build made or walked ---------------------------------------
+#
+# A build writes each file's folders, and checks each path against symbolic
+# links (safe_path's realpath, a stat per component). In a staging folder the
+# build trusts (trust_folders) that work is done once per folder, not once per
+# file. Why that is safe: its root was made by this build (start_staging) or
+# is the spare, taken and walked by it (sitegen.write.spare), and only the
+# holder of the site's lock touches it; a folder in the set was made here by
+# mkdir, or lstat'ed by that walk as a real directory, so it is not a link. A
+# path whose parent is such a folder lies inside root component by component,
+# and its last component is never followed: there every write first removes
+# what is at the name (_make_room), and os.link does not follow it. Every other
+# path keeps the full check: serve's in-place writes into site_dir, the
+# search's scratch folders, a folder this build did not make or walk (the
+# spare's, until the walk is done). Forked workers inherit the set as it was
+# at the fork; what they add stays theirs.
+
+_TRUSTED: dict[str, set[str]] = {}  # staging root -> absolute paths of its trusted folders
+
+
+def trust_folders(root: Path, folders=()) -> None:
+    """From now on, skip the per-file checks for ``folders`` (absolute paths under ``root``) and
+    for those make_parents creates; only for a root this build made or walked, under the site's lock."""
+    _TRUSTED[os.fspath(root)] = set(map(os.fspath, folders))
+
+
+def forget_folders(root: Path) -> None:
+    _TRUSTED.pop(os.fspath(root), None)
+
+
+def _trusted_parent(root: Path, path: Path) -> bool:
+    root_name = os.fspath(root)
+    known = _TRUSTED.get(root_name)
+    if known is None:
+        return False
+    folder = os.path.dirname(os.fspath(path))
+    return folder == root_name or folder in known
+
+
+def _unlink_if_there(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _make_room(root: Path, path: Path) -> None:
+    """In a staging folder, remove what is at the name (perhaps a hard link shared with the
+    live site, or a symbolic link), so that the file written next is a new one. Other roots
+    (none in a build) are written as they always were."""
+    if os.fspath(root) in _TRUSTED:
+        _unlink_if_there(path)
+
+
 def write_file(root: Path, relpath: str, data: bytes) -> None:
-    """Write one output file under root (the staging folder); no fsync, the swap is what counts."""
+    """Write one output file under root (the staging folder), a new file; no fsync, the swap is what counts."""
     path = safe_path(root, relpath)
     try:
         make_parents(root, path, relpath)
+        _make_room(root, path)
         path.write_bytes(data)
     except OSError as e:
         _raise_if_no_space(e, relpath)
+        _raise_if_root_vanished(e, root, relpath)
         raise OutputError(
             f"could not write '{relpath}': {e.strerror}; the previous site is untouched — "
             "fix the problem and build again"
@@ -144,7 +205,10 @@ def make_parents(root: Path, path: Path, relpath: str) -> None:
     would fill a fresh folder with only the files still to come, and the
     swap would publish that partial site.
     """
+    if _trusted_parent(root, path):
+        return  # made or walked by this build; a write there fails if root vanished since
     root, missing = Path(root), []
+    known = _TRUSTED.get(os.fspath(root))
     folder = path.parent
     while folder != root and not folder.is_dir():
         missing.append(folder)
@@ -156,12 +220,23 @@ def make_parents(root: Path, path: Path, relpath: str) -> None:
             try:
                 folder.mkdir()
             except FileExistsError:  # another worker made it meanwhile
-                pass
+                continue
+            if known is not None:
+                known.add(os.fspath(folder))
     except FileNotFoundError:
-        raise OutputError(
-            f"could not write '{relpath}': the folder being built, '{root}', was deleted while the site "
-            "was being built; the previous site is untouched — build again"
-        ) from None
+        raise _vanished(root, relpath) from None
+
+
+def _vanished(root: Path, relpath: str) -> OutputError:
+    return OutputError(
+        f"could not write '{relpath}': the folder being built, '{root}', was deleted while the site "
+        "was being built; the previous site is untouched — build again"
+    )
+
+
+def _raise_if_root_vanished(error: OSError, root: Path, relpath: str) -> None:
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(root):
+        raise _vanished(root, relpath) from error
 
 
 def _raise_if_no_space(error: OSError, relpath: str) -> None:
@@ -181,6 +256,7 @@ def copy_file(root: Path, relpath: str, source: Path) -> None:
     path = safe_path(root, relpath)
     try:
         make_parents(root, path, relpath)
+        _make_room(root, path)
         shutil.copyfile(source, path)
     except OSError as e:
         _raise_if_no_space(e, relpath)
@@ -189,6 +265,7 @@ def copy_file(root: Path, relpath: str, source: Path) -> None:
                 f"'{source}' disappeared while the site was being built; the previous site is "
                 "untouched — build again"
             ) from e
+        _raise_if_root_vanished(e, root, relpath)
         raise OutputError(
             f"could not copy '{source}' to '{relpath}': {e.strerror}; the previous site is untouched — "
             "fix the problem and build again"
@@ -234,6 +311,7 @@ def _put_by_rename(path: Path, write) -> None:
     """Write a sibling temporary file, then rename it over ``path``: a reader sees the old file or the new."""
     temp = path.with_name(f".{path.name}.sitegen-tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
+    _unlink_if_there(temp)  # a killed run's: write a new file, whatever it is
     write(temp)
     os.replace(temp, path)
 
@@ -269,17 +347,26 @@ def link_or_copy(previous: str | Path, root: Path, relpath: str) -> None:
     """Put an unchanged file of the previous build into the new one.
 
     A hard link costs no copy; it is safe because no build ever writes into an
-    existing file (each build writes fresh files, then swaps folders). Falls back
-    to a copy across filesystems or where links are not allowed.
+    existing file (each write removes the name first and makes a new file, then
+    folders are swapped). Falls back to a copy across filesystems or where links
+    are not allowed.
     """
     target = safe_path(root, relpath)
     make_parents(root, target, relpath)
     try:
-        os.link(previous, target)
+        try:
+            os.link(previous, target)
+        except FileExistsError:
+            if os.fspath(root) not in _TRUSTED:
+                raise
+            os.unlink(target)  # in a staging folder: replace the name, never the file it names
+            os.link(previous, target)
     except OSError:
         try:
+            _make_room(root, target)
             shutil.copyfile(previous, target)
         except OSError as exc:
+            _raise_if_root_vanished(exc, root, relpath)
             raise OutputError(f"could not write '{relpath}': {exc.strerror}; the previous site is untouched") from None
 
 

@@ -1,17 +1,19 @@
-"""The staging folder's life: exclusive use of the site, a fresh folder, the swap.
+"""The staging folder's life: exclusive use of the site, a fresh folder, the swap, the spare.
 
-A build never writes into ``site_dir`` itself. It fills a fresh sibling folder
-and, only when everything succeeded, exchanges it with ``site_dir`` in one
-step, so a failed or killed build leaves the previous site as it was.
+A build never writes into ``site_dir`` itself. It fills a sibling staging
+folder and, only when everything succeeded, exchanges it with ``site_dir`` in
+one step, so a failed or killed build leaves the previous site as it was.
 
 A build has exclusive use of its site: it holds :class:`SiteLock`, an
 ``flock`` on ``.<site>.sitegen-lock`` beside ``site_dir``, from its first look
 at the cache until the new site is recorded; a second build of the same site
-waits for it. Leftovers of killed builds are siblings named
-``.<site>.sitegen-tmp-*`` (a build in progress, or the old site right after
-an exchange) and ``.<site>.sitegen-old-*`` (an old site being deleted); the
-next build removes them, and only while it holds the lock, so a folder that a
-live build is filling is never one of them.
+waits for it. The site the swap replaced is kept as ``.<site>.sitegen-spare``,
+for the next build to bring up to date (:mod:`sitegen.write.spare`) instead of
+deleting one tree and linking another. Leftovers of killed builds are siblings
+named ``.<site>.sitegen-tmp-*`` (a build in progress, or the old site right
+after an exchange) and ``.<site>.sitegen-old-*`` (an old site being deleted);
+the next build removes them, and only while it holds the lock, so a folder
+that a live build is filling is never one of them. The spare is not a leftover.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import OutputError
-from .output import MARKER, MARKER_TEXT, _absolute, _remove
+from .output import MARKER, MARKER_TEXT, _absolute, _remove, _unlink_if_there, forget_folders, trust_folders
 
 _AT_FDCWD = -100
 
@@ -141,6 +143,7 @@ def start_staging(site_dir: Path, lock: SiteLock) -> Path:
         clean_leftovers(site_dir, lock)
         staging = _sibling(site_dir, "tmp")
         staging.mkdir()
+        trust_folders(staging)  # made just now: what it holds is what this build puts there
     except OSError as e:
         raise OutputError(
             f"could not create a staging folder next to '{site_dir}': {e.strerror}; "
@@ -173,11 +176,48 @@ def clean_leftovers(site_dir: Path, lock: SiteLock) -> list[Path]:
 
 def discard_staging(staging: Path) -> None:
     """Throw away a staging folder after a failed build; the previous site was never touched."""
+    forget_folders(staging)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def set_aside(staging: Path, site_dir: Path, lock: SiteLock) -> None:
+    """After a failed build, keep its staging folder as the spare (the next build walks it and
+    trusts nothing in it), or throw it away if a spare is already there."""
+    site_dir = _require(lock, site_dir)
+    forget_folders(staging)
+    try:
+        os.rename(staging, spare_path(site_dir))  # fails on a non-empty folder or a file: never replaces one
+    except OSError:
+        discard_staging(staging)
+
+
+def spare_path(site_dir: Path) -> Path:
+    """The replaced site, kept for the next build's staging folder; touched only under the lock."""
+    return site_dir.with_name(f".{site_dir.name}.sitegen-spare")
+
+
+def remove_spare(site_dir: Path, lock: SiteLock) -> None:
+    """Delete the spare, for a site_dir that is itself about to go (``mkdocs serve``'s folder)."""
+    _remove(spare_path(_require(lock, site_dir)))
 
 
 def _sibling(site_dir: Path, kind: str) -> Path:
     return site_dir.with_name(f".{site_dir.name}.sitegen-{kind}-{secrets.token_hex(8)}")
+
+
+def _keep_as_spare(old: Path, site_dir: Path) -> None:
+    """The replaced site becomes the spare; if that name is taken, it is deleted as before."""
+    try:
+        os.rename(old, spare_path(site_dir))
+        return
+    except OSError:
+        pass
+    doomed = _sibling(site_dir, "old")
+    try:
+        os.rename(old, doomed)
+    except OSError:  # the tmp name is a leftover too
+        doomed = old
+    _remove(doomed)
 
 
 def _load_renameat2() -> Callable[[bytes, bytes, int], int] | None:
@@ -210,7 +250,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def swap_into_place(staging: Path, site_dir: Path) -> None:
-    """Make the finished staging folder the site in one step, then delete the old site.
+    """Make the finished staging folder the site in one step, then keep the old site as the spare.
 
     At every moment ``site_dir`` is the complete old site or the complete new
     one (with the fallback, it may also be briefly absent), never a mix. A
@@ -219,10 +259,13 @@ def swap_into_place(staging: Path, site_dir: Path) -> None:
     against power loss.
     """
     staging, site_dir = _absolute(staging), _absolute(site_dir)
+    forget_folders(staging)
     try:
         # Never write_file here: its mkdir would recreate a vanished staging
         # folder and the swap would publish an empty site.
-        (staging / MARKER).write_bytes(MARKER_TEXT)
+        marker = staging / MARKER
+        _unlink_if_there(marker)
+        marker.write_bytes(MARKER_TEXT)
     except OSError as e:
         raise _swap_failed(staging, site_dir, e, "the previous site is untouched") from e
     try:
@@ -230,12 +273,7 @@ def swap_into_place(staging: Path, site_dir: Path) -> None:
             os.rename(staging, site_dir)
             return
         if _exchange(staging, site_dir):
-            old = _sibling(site_dir, "old")
-            try:
-                os.rename(staging, old)
-            except OSError:  # the new site is live; the tmp name is a leftover too
-                old = staging
-            _remove(old)
+            _keep_as_spare(staging, site_dir)  # the new site is live; staging's name holds the old one
             return
     except OSError as e:
         raise _swap_failed(staging, site_dir, e, "the previous site is untouched") from e
@@ -258,7 +296,7 @@ def _swap_by_two_renames(staging: Path, site_dir: Path) -> None:
         except OSError:
             kept = f"the previous site is kept in '{old}'; rename it back to '{site_dir.name}'"
         raise _swap_failed(staging, site_dir, e, kept) from e
-    _remove(old)
+    _keep_as_spare(old, site_dir)
 
 
 def _swap_failed(staging: Path, site_dir: Path, e: OSError, kept: str) -> OutputError:
