@@ -124,7 +124,7 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
     if session.markdown is None:
         session.markdown = MarkdownRenderer(config.markdown_extensions)  # its settings are in the salt
     previous = session.memo if session.memo.entries else cache.graph if cache else Memo()
-    seen = session.node_digests if previous is session.memo else None  # the same build's, or none
+    seen = session.node_digests if previous is session.memo else previous.seen  # the same build's, or none
     session.leaves = session.leaves or LeafMemo()
     session.leaves.turn()
     graph = Graph(leaf_digests(site, session.leaves), previous, ValueStore(config.cache_dir) if cache else None, seen)
@@ -146,6 +146,7 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
             graph.memo.entries[node("page", path)] = Entry(deps, "")
     sitemap = feeds.sitemap([url_of(path) for path in plan.paths if routes.is_page(path)], config)
     plan.made.update({routes.ROBOTS: feeds.robots(config), **({routes.SITEMAP: sitemap} if sitemap else {})})
+    graph.keep_unchanged()  # before anything saves the memo: the next build must find those views
     return plan
 
 
@@ -162,7 +163,6 @@ def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
 
 def _remember(session: Session, graph: Graph) -> None:
     """The next build of this session starts from what this one checked and the digests it saw."""
-    graph.keep_unchanged()
     graph.memo.take_readers(graph.previous)
     session.memo, session.node_digests = graph.memo, graph.seen()
 

@@ -66,8 +66,9 @@ class Entry:
 class Memo:
     """Entries by node name; a build replaces the entries it checks, and keeps no others."""
 
-    def __init__(self, entries: dict[str, Entry] | None = None):
+    def __init__(self, entries: dict[str, Entry] | None = None, seen: dict[str, str] | None = None):
         self.entries: dict[str, Entry] = entries or {}
+        self.seen = seen  # every node's digest in the build that made the entries, when known (from disk)
         self._readers: dict[str, set[str]] | None = None  # node -> the entries that read it, once asked
 
     def readers(self) -> dict[str, set[str]]:
@@ -132,8 +133,9 @@ class Memo:
             names, digests = data["names"], data["digests"]
             if not (len(names) == len(digests) and all(isinstance(x, str) for x in (*names, *digests))):
                 return cls()
+            # The digests are those the saving build saw (to_json keeps no entry that disagrees).
             return cls({names[own]: Entry({names[i]: digests[i] for i in deps}, digests[own])
-                        for own, deps in data["entries"]})
+                        for own, deps in data["entries"]}, dict(zip(names, digests)))
         except (TypeError, KeyError, IndexError, ValueError):
             return cls()
 
@@ -235,8 +237,9 @@ class Graph:
         ``seen`` must come from that same build: every digest its entries recorded is then the
         one in ``seen``, so an entry is current when the digests of those of these nodes it read
         are unchanged: only they are looked up (early cut-off included)."""
-        changed = {name for name, old in seen.items()
-                   if name.split(":", 1)[0] not in self.builders and self._leaf(*name.split(":", 1)) != old}
+        made = self.previous.entries  # pages and views: never leaves
+        changed = {name for name, old in seen.items() if name not in made
+                   and name.split(":", 1)[0] not in self.builders and self._leaf(*name.split(":", 1)) != old}
         readers, reached = self.previous.readers(), list(changed)
         while reached:
             for reader in readers.get(reached.pop(), ()):
