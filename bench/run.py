@@ -212,6 +212,8 @@ def measure_together(trials: list[Trial], cwd: Path, runs: int) -> list[Measure]
             elif run.returncode != 0:
                 t.m.status = "failed"
                 t.m.detail = f"exit {run.returncode}: " + " | ".join(err.strip().splitlines()[-5:])
+            elif t.m.mode == "edit" and "nothing changed" in err:  # an edit that edits nothing times a warm build
+                t.m.status, t.m.detail = "failed", "the edit changed nothing"
             else:
                 t.m.runs.append(run)
     for t in trials:
@@ -247,9 +249,11 @@ class OneWordEdit:
         index = next(i for i, line in enumerate(lines) if line[:1].isalpha())
         self.prefix, self.line, self.rest = head + "\n---\n", lines[:index], lines[index:]
         self.word = self.rest[0].split(" ", 1)[0]
+        # An edit must change the file: a corpus left edited by an interrupted run starts with the word.
+        self.edited = EDIT_WORDS[0] if self.word != EDIT_WORDS[0] else "Moreover,"
 
     def __call__(self, i: int) -> None:
-        word = EDIT_WORDS[0] if i % 2 == 0 else self.word
+        word = self.edited if i % 2 == 0 else self.word
         first = self.rest[0].split(" ", 1)
         text = self.prefix + "\n".join(self.line + [" ".join([word, first[1]])] + self.rest[1:])
         self.path.write_text(text, encoding="utf-8")
@@ -354,6 +358,8 @@ def measure_session(n: int, corpus: Path, runs: int) -> Measure:
     for line in done.stdout.splitlines():
         row = json.loads(line)
         m.runs.append(Run(row["wall"], row["cpu"], row["rss_kb"], 0, row["stages"], row["rss_kb"]))
+        if row["rendered"] == 0:  # the edit changed nothing: this would time an idle rebuild
+            m.status, m.detail = "failed", "the edit changed nothing"
     label = f"median {m.median:.2f} s" if m.median is not None else m.status
     print(f"  n={m.n:<6} {m.tool:<15} {m.mode:<6} {label} {m.detail}", file=sys.stderr, flush=True)
     return m

@@ -78,7 +78,7 @@ class RecordStore:
         self.scans: dict[str, Any] | None = None    # body digest -> what a scan of it found (read at first use)
         self.new_scans: dict[str, str] = {}
         self.used_scans: set[str] = set()
-        self.scanned = 0                           # bodies this build scanned (not found stored)
+        self.scanned = 0                           # bodies whose scan this build did not find stored
         self.broken = False                        # a read found the file damaged: replace it when saving
         self.db = self._open()
 

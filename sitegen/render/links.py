@@ -79,8 +79,24 @@ class Scanned:
     footnotes: tuple[str, ...]                # labels of footnote definitions
 
 
-@functools.lru_cache(maxsize=1 << 16)  # bodies are scanned again only when they change (serve), at 10,000 sheets too
+_SCANNED: dict[str, Scanned] = {}  # body -> its scan: bodies are scanned again only when they change (serve)
+_SCANNED_MAX = 1 << 16             # bodies kept, at 10,000 sheets too; the oldest go first
+
+
+def _remember(body: str, found: Scanned) -> Scanned:
+    if len(_SCANNED) >= _SCANNED_MAX:
+        del _SCANNED[next(iter(_SCANNED))]
+    _SCANNED[body] = found
+    return found
+
+
 def scan(body: str) -> Scanned:
+    """What :func:`_scan` finds in ``body``, remembered in this process."""
+    found = _SCANNED.get(body)
+    return found if found is not None else _remember(body, _scan(body))
+
+
+def _scan(body: str) -> Scanned:
     """Find, in linear time, the links and headings Markdown would see in ``body``."""
     lines = body.split("\n")
     code = _code_lines(lines)
@@ -246,7 +262,7 @@ def stored_scan(store) -> Callable[[str], Scanned]:
             found = Scanned(tuple((u, ln, c) for u, ln, c in links), tuple(headings), tuple(footnotes))
             if all(type(u) is str and type(ln) is int and type(c) is int for u, ln, c in found.links) and \
                     all(type(t) is str for t in found.headings + found.footnotes):
-                return found
+                return _remember(body, found)  # later builds of this process find it in memory
         except (TypeError, ValueError):
             pass
         found = scan(body)
