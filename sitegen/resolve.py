@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from operator import attrgetter
 
 from . import __version__, workers
 from .read.citations import citation_key, inline_citations
@@ -100,7 +101,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
         content=content,
         sheets=newest_first,
         links=links,
-        passages={k: sorted(v.values(), key=lambda p: (p.start, p.end)) for k, v in sorted(passages.items())},
+        passages={k: sorted(v.values(), key=attrgetter("start", "end")) for k, v in sorted(passages.items())},
         cited_by={k: sorted(v) for k, v in sorted(cited_by.items())},
         by_topic={k: sorted(v) for k, v in sorted(by_topic.items())},
         by_entity={k: sorted(v) for k, v in sorted(by_entity.items())},
@@ -129,9 +130,10 @@ def _index_texts(content: Content, session: CheckMemo, sheets: list[Sheet] | Non
 
 def _replay(result: SheetResult, sheet: Sheet, report: Collector, links: dict, by_topic: dict, by_entity: dict,
             cited_by: dict, passages: dict) -> None:
-    """Add one sheet's result to the site's indexes (its links are copied: related sheets are added to them)."""
+    """Add one sheet's result to the site's indexes. Its notes are shared with the remembered result
+    (nothing changes them once the check is done); its related sheets are a list of this build's."""
     report.extend(result.problems)
-    links[sheet.id] = SheetLinks(list(result.links.notes), dict(result.links.note_index), [], result.links.stale)
+    links[sheet.id] = SheetLinks(result.links.notes, result.links.note_index, [], result.links.stale)
     for topic in result.topics:
         by_topic[topic].append(sheet.id)
     for entity in result.entities:
