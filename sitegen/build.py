@@ -312,12 +312,24 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
     salt = config_salt(config)
     session.start(salt)
     cache = _build_cache(config, salt, session) if use_cache else None
-    store = RecordStore(config.cache_dir, parse_salt(config)) if use_cache else None
+    store = _record_store(config, session) if use_cache else None
     try:
         return _build_stored(config, lock, session, cache, store, salt, today, jobs, one_off, clock)
     finally:
-        if store is not None:
+        if store is not None and one_off:
             store.close()
+
+
+def _record_store(config: SiteConfig, session: Session) -> RecordStore:
+    """The record cache, open: a session's stays open from build to build, its index read
+    again only when another process wrote the file since (RecordStore.fresh)."""
+    kept, salt = session.records, parse_salt(config)
+    if kept is not None and kept.path.parent == config.cache_dir and kept.salt == salt and kept.fresh():
+        return kept
+    if kept is not None:
+        kept.close()
+    session.records = RecordStore(config.cache_dir, salt)
+    return session.records
 
 
 def _build_cache(config: SiteConfig, salt: str, session: Session) -> BuildCache:
@@ -359,9 +371,11 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
     copies = static_files(config, loaded.assets)
     plan = plan_pages(site, config, cache, session)
     clock.lap("plan")
+    untouched: dict[str, str] = {}  # pages whose file stays where it is, as reusable() found it
     if (session.update_in_place and cache and not config.search and len(plan.pending) <= IN_PLACE_MAX
-            and cache.describes_site()):
+            and cache.describes_site(plan.reused)):
         files = update_site(plan, config, copies, cache)
+        untouched = plan.reused
         clock.lap("render")
     else:
         files = _publish(plan, config, copies, cache, lock, salt, jobs, clock, stats)
@@ -370,7 +384,7 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
     # next build renders again instead of trusting a fingerprint of other bytes.
     if cache and restat(inputs.stats) == inputs.stats:
         cache.save(fingerprint, plan.graph.memo, outputs(plan),
-                   [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files)
+                   [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files, untouched)
         plan.graph.store.keep(*persisted_values(plan.graph.memo))
         plan.graph.store.close()
         clock.lap("cache")

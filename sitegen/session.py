@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .render.digests import LeafMemo
+    from .read.records import RecordStore
     from .render.markup import MarkdownRenderer
     from .write.cache import BuildCache
 
@@ -50,6 +51,9 @@ class Session(CheckMemo):
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory
+        if getattr(self, "records", None) is not None:
+            self.records.close()
+        self.records: RecordStore | None = None         # the record cache, kept open from build to build
 
     def start(self, salt: str) -> None:
         """Called at the start of each build: other settings or templates make every entry suspect."""

@@ -14,6 +14,7 @@ from sitegen.read import codec, records
 from sitegen.build import build
 from sitegen.errors import ContentError
 from sitegen.model import Pos, Sheet
+from sitegen.session import Session
 
 FERRY = "content/sheets/ferry-timetable.md"
 GAZETTE = "content/sources/harbour-gazette-2024-03-01.yml"
@@ -215,6 +216,40 @@ def test_a_locked_database_is_skipped(small_site):
         holder.execute("ROLLBACK")
         holder.close()
     _cold(small_site)
+
+
+def _shown_rows(site) -> set[str]:
+    with _db(site) as db:
+        return {s for (s,) in db.execute("SELECT shown FROM records")}
+
+
+def test_a_session_keeps_its_store_open_and_still_drops_the_rows_of_files_gone(small_site):
+    session = Session(update_in_place=True)
+    config = small_site.config(site_dir=small_site.root / "preview")
+    build(config, today=TODAY, session=session)
+    store = session.records
+    EDITS["delete a sheet"](small_site)
+    build(config, today=TODAY, session=session)
+    assert session.records is store and store.db is not None  # the same connection, not reopened
+    assert "content/sheets/bridge-repairs.md" not in _shown_rows(small_site)
+    with _db(small_site) as db:
+        assert "bridge-repairs" not in {i for (i,) in db.execute("SELECT sheet FROM checks")}
+
+
+def test_a_session_looks_at_every_row_again_when_another_process_wrote_the_store(small_site):
+    """The session skips looking for rows of files gone while its files are the ones it saved;
+    a row another process added meanwhile (a file since removed) must still go."""
+    session = Session(update_in_place=True)
+    config = small_site.config(site_dir=small_site.root / "preview")
+    build(config, today=TODAY, session=session)
+    extra = "content/sheets/new-crossing.md"
+    EDITS["add a sheet"](small_site)
+    build(small_site.config(), today=TODAY)  # another process: its own connection
+    assert extra in _shown_rows(small_site)
+    small_site.remove(extra)
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    build(config, today=TODAY, session=session)
+    assert extra not in _shown_rows(small_site)
 
 
 def test_the_codec_builds_only_known_classes():

@@ -80,7 +80,25 @@ class RecordStore:
         self.used_scans: set[str] = set()
         self.scanned = 0                           # bodies whose scan this build did not find stored
         self.broken = False                        # a read found the file damaged: replace it when saving
+        self.version: int | None = None            # PRAGMA data_version when the index was read
+        # What the last save left the tables holding rows of (shown paths, sheet ids): a store kept
+        # open between builds (a session's) need not look for rows of files gone when they are the same.
+        self.clean: tuple[set[str] | None, set[str] | None] = (None, None)
         self.db = self._open()
+
+    def fresh(self) -> bool:
+        """For a store kept open from one build to the next: True if it can be used again, with its
+        index read again when another connection (another process) wrote the file since."""
+        if self.db is None or self.broken:
+            return False
+        try:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self.version:
+                self.stats, self.present, self.clean = {}, set(), (None, None)
+                self._read_index(self.db)
+        except sqlite3.Error:
+            return False
+        return True
 
     def _open(self) -> sqlite3.Connection | None:
         for attempt in (1, 2):
@@ -99,7 +117,7 @@ class RecordStore:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None, check_same_thread=False)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if self._has_meta(db) else None
             if row is None or row[0] != FORMAT:  # foreign or of another version: start afresh
@@ -125,6 +143,7 @@ class RecordStore:
                 pass
         self.present = {(k, s, h) for k, s, h in db.execute("SELECT kind, shown, sha FROM records WHERE salt = ?",
                                                               (self.salt,))}
+        self.version = db.execute("PRAGMA data_version").fetchone()[0]
 
     def _discard(self) -> bool:
         """Remove a database that is not one (corrupt, truncated, another program's)."""
@@ -234,10 +253,12 @@ class RecordStore:
                 if self.broken:  # start afresh with what this build made
                     self.close()
                     self._discard()
-                    self.db, self.broken, self.stats = self._connect(), False, {}
+                    self.db, self.broken, self.stats, self.clean = self._connect(), False, {}, (None, None)
+                clean, self.clean = self.clean, (None, None)  # unknown until the write is done
                 with _transaction(self.db) as db:
-                    self._write(db, stats, shown, sheets)
+                    self._write(db, stats, shown, sheets, clean)
                 self.stats = {p: (tuple(e[0]), e[1], e[2]) for p, e in stats.items()}
+                self.clean = (shown, clean[1] if sheets is None else sheets)
                 break
             except sqlite3.Error as exc:  # locked: the next build parses again; damaged: replaced
                 self.broken = not _locked(exc) and attempt == 1
@@ -247,7 +268,10 @@ class RecordStore:
                 break
         self.new_records, self.new_checks, self.new_scans, self.used_scans, self.scans = {}, {}, {}, set(), None
 
-    def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str]) -> None:
+    def _write(self, db: sqlite3.Connection, stats: dict[str, tuple], shown: set[str], sheets: set[str] | None,
+               clean: tuple) -> None:
+        if db.execute("PRAGMA data_version").fetchone()[0] != self.version:
+            clean = (None, None)  # another process wrote since the index was read: look at every row
         db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in self.stats if p not in stats])
         db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                        [(p, json.dumps(list(entry[0])), entry[1], entry[2]) for p, entry in stats.items()
@@ -262,9 +286,10 @@ class RecordStore:
         if self.used_scans:  # a build that checked links: the scans of bodies no longer there go
             db.executemany("DELETE FROM scans WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM scans")
                                                                if k not in self.used_scans])
-        gone = [(k, s) for k, s in db.execute("SELECT kind, shown FROM records") if s not in shown]
-        db.executemany("DELETE FROM records WHERE kind = ? AND shown = ?", gone)
-        if sheets is not None:
+        if clean[0] != shown:
+            gone = [(k, s) for k, s in db.execute("SELECT kind, shown FROM records") if s not in shown]
+            db.executemany("DELETE FROM records WHERE kind = ? AND shown = ?", gone)
+        if sheets is not None and clean[1] != sheets:
             gone = [(i,) for (i,) in db.execute("SELECT sheet FROM checks") if i not in sheets]
             db.executemany("DELETE FROM checks WHERE sheet = ?", gone)
 

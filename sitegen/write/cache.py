@@ -123,12 +123,16 @@ class BuildCache:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.fingerprint, self.pages, self.warnings, self.files, self.graph = "", {}, [], [], Memo()
 
-    def save(self, fingerprint: str, graph: Memo, pages: list[str], warnings: list[list], files: list[str] = ()) -> None:
-        """Record what the site on disk now holds, and what each page was made from (call after the swap)."""
+    def save(self, fingerprint: str, graph: Memo, pages: list[str], warnings: list[list], files: list[str] = (),
+             untouched: set[str] | dict = frozenset()) -> None:
+        """Record what the site on disk now holds, and what each page was made from (call after the swap).
+        ``untouched``: pages whose file the build found current (reusable) and left where it was:
+        their signatures are the ones just checked."""
         site = f"{self.config.site_dir}/"
         signatures = {}
         for path in pages:
-            sig = _signature(site + path)
+            sig = self.pages.get(path) if path in untouched else None
+            sig = sig or _signature(site + path)
             if sig:
                 signatures[path] = sig
         if self.resident:
@@ -153,10 +157,12 @@ class BuildCache:
         """True when the site on disk is exactly what this fingerprint builds."""
         return bool(fingerprint) and fingerprint == self.fingerprint and self.describes_site()
 
-    def describes_site(self) -> bool:
-        """True when every page on disk is the one the manifest recorded (and the folder is sitegen's)."""
+    def describes_site(self, checked: set[str] | dict = frozenset()) -> bool:
+        """True when every page on disk is the one the manifest recorded (and the folder is sitegen's);
+        ``checked``: pages reusable() has just found so."""
         site = f"{self.config.site_dir}/"  # paths are the build's own, checked when written
-        return bool(self.pages) and all(_signature(site + path) == sig for path, sig in self.pages.items())
+        return bool(self.pages) and all(path in checked or _signature(site + path) == sig
+                                        for path, sig in self.pages.items())
 
     def reusable(self, path: str) -> str | None:
         """The previous build's file for this page, if it is still the file that build wrote."""
