@@ -10,13 +10,12 @@ sheets share a topic) that listings and backlinks are built from.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from operator import attrgetter
 
 from . import __version__, workers
 from .read.citations import citation_key, inline_citations
 from .errors import ERROR, Collector
 from .model.hashing import digest
+from .indexes import SiteIndexes
 from .model import Content, Sheet
 from .quotes import SourceText
 from .read.records import ReadMemo
@@ -34,6 +33,8 @@ class CheckMemo(ReadMemo):
         self.resolved: dict[str, tuple] = {}           # sheet id -> (check key, what checking it gave)
         self.check_keys: dict[str, tuple] = {}         # sheet id -> (its digest, the world's, its check key)
         self.checked = 0                               # sheets checked by the last build (not remembered)
+        self.indexes = SiteIndexes()                   # the site's reverse indexes, as the last build left them
+        self.links: dict[str, SheetLinks] = {}         # sheet id -> what the last build gave its page
 
     def __init__(self) -> None:
         self.clear_check()
@@ -43,6 +44,17 @@ class CheckMemo(ReadMemo):
         if found is None:
             found = self.texts[text] = SourceText(text)
         return found
+
+    def keep_links(self, links: dict[str, SheetLinks]) -> dict[str, SheetLinks]:
+        """``links``, with the last build's own object for each sheet whose links are those very
+        notes and equal otherwise: what was made of it is then known current by identity."""
+        for sheet_id, new in links.items():
+            old = self.links.get(sheet_id)
+            if old is not None and old.notes is new.notes and old.note_index is new.note_index and (
+                    old.stale == new.stale and old.related == new.related):
+                links[sheet_id] = old
+        self.links = links
+        return links
 
     def keep_texts(self, used: set[str]) -> None:
         """Forget stored texts no source has any more (an edited or removed .txt)."""
@@ -61,10 +73,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     sheets = sorted((s for s in content.sheets.values() if drafts or s.status == "published"), key=lambda s: s.id)
     included = {s.id for s in sheets}
     links: dict[str, SheetLinks] = {}
-    passages: dict[str, dict[str, Passage]] = defaultdict(dict)
-    cited_by: dict[str, set[str]] = defaultdict(set)
-    by_topic: dict[str, list[str]] = defaultdict(list)
-    by_entity: dict[str, list[str]] = defaultdict(list)
+    results: dict[str, SheetResult] = {}
     world = _world(content, included, today)
     found = {s.id: _remembered(s, content, included, today, session, store, world) for s in sheets}
     session.check_keys = {s.id: (s.digest, world, found[s.id][0]) for s in sheets}
@@ -80,19 +89,16 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
                 store.put_check(sheet.id, key, _result_value(result))
         if key and not any(p.severity == ERROR for p in result.problems):  # hints of errors name other ids
             checked[sheet.id] = (key, result)
-        _replay(result, sheet, report, links, by_topic, by_entity, cited_by, passages)
+        report.extend(result.problems)
+        # Its notes are shared with the result (nothing changes them); its related sheets are this build's.
+        links[sheet.id] = SheetLinks(result.links.notes, result.links.note_index, [], result.links.stale)
+        results[sheet.id] = result
     session.resolved = checked
+    indexes = session.indexes
+    indexes.update(results)
 
-    # related sheets work both ways
-    for sheet in sheets:
-        for other in sheet.related:
-            if other in included and other != sheet.id:
-                for a, b in ((sheet.id, other), (other, sheet.id)):
-                    if b not in links[a].related:
-                        links[a].related.append(b)
-    for sheet_links in links.values():
-        sheet_links.related.sort()
-
+    _relate(sheets, included, links)
+    links = session.keep_links(links)
     session.keep_texts({s.text for s in content.sources.values() if s.text is not None})
     current = {citation_key(s) for s in content.sheets.values()}
     session.citations = {k: v for k, v in session.citations.items() if k in current}
@@ -101,13 +107,25 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
         content=content,
         sheets=newest_first,
         links=links,
-        passages={k: sorted(v.values(), key=attrgetter("start", "end")) for k, v in sorted(passages.items())},
-        cited_by={k: sorted(v) for k, v in sorted(cited_by.items())},
-        by_topic={k: sorted(v) for k, v in sorted(by_topic.items())},
-        by_entity={k: sorted(v) for k, v in sorted(by_entity.items())},
+        passages=dict(indexes.passages),  # copies: the session's next build changes its own
+        cited_by=dict(indexes.cited_by),
+        by_topic=dict(indexes.by_topic),
+        by_entity=dict(indexes.by_entity),
         today=today,
         check_keys={sheet_id: key for sheet_id, (key, _) in checked.items()},
     )
+
+
+def _relate(sheets: list[Sheet], included: set[str], links: dict[str, SheetLinks]) -> None:
+    """Related sheets work both ways."""
+    for sheet in sheets:
+        for other in sheet.related:
+            if other in included and other != sheet.id:
+                for a, b in ((sheet.id, other), (other, sheet.id)):
+                    if b not in links[a].related:
+                        links[a].related.append(b)
+    for sheet_links in links.values():
+        sheet_links.related.sort()
 
 
 PARALLEL_TEXTS = 50  # stored texts; below it a worker pool costs more than it saves
@@ -126,22 +144,6 @@ def _index_texts(content: Content, session: CheckMemo, sheets: list[Sheet] | Non
     for chunk in found or []:
         for text in chunk:
             session.texts[text.text] = text
-
-
-def _replay(result: SheetResult, sheet: Sheet, report: Collector, links: dict, by_topic: dict, by_entity: dict,
-            cited_by: dict, passages: dict) -> None:
-    """Add one sheet's result to the site's indexes. Its notes are shared with the remembered result
-    (nothing changes them once the check is done); its related sheets are a list of this build's."""
-    report.extend(result.problems)
-    links[sheet.id] = SheetLinks(result.links.notes, result.links.note_index, [], result.links.stale)
-    for topic in result.topics:
-        by_topic[topic].append(sheet.id)
-    for entity in result.entities:
-        by_entity[entity].append(sheet.id)
-    for source_id in result.cited:
-        cited_by[source_id].add(sheet.id)
-    for source_id, passage in result.passages:
-        passages[source_id].setdefault(passage.anchor, passage)
 
 
 def _inline_citations(sheet: Sheet, session: CheckMemo) -> list:

@@ -19,7 +19,7 @@ LAYERS = [
     ("parse", ["read.yamlload", "read.frontmatter", "read.crawled"]),
     ("config", ["config", "themes"]),
     ("read", ["read"]),
-    ("check", ["folding", "quotes", "site", "sheetcheck", "resolve"]),
+    ("check", ["folding", "quotes", "site", "indexes", "sheetcheck", "resolve"]),
     ("render", ["render"]),
     ("write", ["write"]),
     ("build", ["session", "build"]),

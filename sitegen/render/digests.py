@@ -62,7 +62,9 @@ def _sheet(site: Site, sheet_id: str, memo: LeafMemo | None) -> str:
         return digest_of([_record(record), notes, links.related, links.stale])
     if memo is None or not key:
         return make()
-    return memo.digest(f"sheet:{sheet_id}", (record, key, links.stale, *links.related), make)
+    # The same links object (resolve keeps it while its notes are the very same and the rest equal)
+    # and the same record: the same digest. Lists in it are never changed once the site is made.
+    return memo.digest(f"sheet:{sheet_id}", (record, key, links), make)
 
 
 def _passages(site: Site, source_id: str, memo: LeafMemo | None) -> str:
@@ -70,7 +72,17 @@ def _passages(site: Site, source_id: str, memo: LeafMemo | None) -> str:
 
     def make() -> str:
         return digest_of([(p.start, p.end, p.anchor, p.quote) for p in found])
-    return make() if memo is None else memo.digest(f"passages:{source_id}", tuple(found), make)
+    # A source's list of passages is a new list whenever it changes (indexes.SiteIndexes).
+    return make() if memo is None else memo.digest(f"passages:{source_id}", (found,), make)
+
+
+def _ids(name: str, found: list[str], memo: LeafMemo | None, keep=None) -> str:
+    """The digest of a list of sheet ids (those ``keep`` accepts), by the list's identity in a session."""
+    def make() -> str:
+        return digest_of(found if keep is None else [s for s in found if keep(s)])
+    if memo is None or keep is not None and not all(keep(s) for s in found):
+        return make()
+    return memo.digest(name, (found,), make)
 
 
 def _lists(site: Site) -> dict[str, Callable[[], object]]:
@@ -95,9 +107,9 @@ def leaf_digests(site: Site, memo: LeafMemo | None = None) -> Callable[[str, str
         "entity": lambda key: _record(content.entities.get(key)),
         "page": lambda key: _record(content.pages.get(key)),
         "passages": lambda key: _passages(site, key, memo),
-        "cited-by": lambda key: digest_of([s for s in site.cited_by.get(key, []) if s in site.links]),
-        "by-topic": lambda key: digest_of(site.by_topic.get(key, [])),
-        "by-entity": lambda key: digest_of(site.by_entity.get(key, [])),
+        "cited-by": lambda key: _ids(f"cited-by:{key}", site.cited_by.get(key, []), memo, site.links.__contains__),
+        "by-topic": lambda key: _ids(f"by-topic:{key}", site.by_topic.get(key, []), memo),
+        "by-entity": lambda key: _ids(f"by-entity:{key}", site.by_entity.get(key, []), memo),
         "list": lambda key: digest_of(lists[key]()),
     }
 
