@@ -137,13 +137,13 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
         if not _reuse(plan, cache, job.path):
             with graph.recording() as deps:
                 renderer.context(job)
-            graph.memo.entries[node("page", job.path)] = Entry(deps, "")
+            graph.page(node("page", job.path), Entry(deps, ""))
             plan.pending.append(job)
     for path, make in others:
         if not _reuse(plan, cache, path):
             with graph.recording() as deps:
                 plan.made[path] = make()
-            graph.memo.entries[node("page", path)] = Entry(deps, "")
+            graph.page(node("page", path), Entry(deps, ""))
     sitemap = feeds.sitemap([url_of(path) for path in plan.paths if routes.is_page(path)], config)
     plan.made.update({routes.ROBOTS: feeds.robots(config), **({routes.SITEMAP: sitemap} if sitemap else {})})
     graph.keep_unchanged()  # before anything saves the memo: the next build must find those views
@@ -152,18 +152,20 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
 
 def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
     """Take the previous build's file for ``path`` if it is untouched and everything it read is unchanged."""
-    entry = plan.graph.previous.entries.get(node("page", path))
+    name = node("page", path)
+    entry = plan.graph.previous.entries.get(name)
     file = cache.reusable(path) if cache and entry is not None else None
-    if file is None or not plan.graph.current(entry.deps):
+    if file is None or not plan.graph.current(entry.deps, name):
         return False
-    plan.graph.memo.entries[node("page", path)] = entry
+    plan.graph.page(name, entry)
     plan.reused[path] = file
     return True
 
 
 def _remember(session: Session, graph: Graph) -> None:
     """The next build of this session starts from what this one checked and the digests it saw."""
-    graph.memo.take_readers(graph.previous)
+    graph.memo.take_readers(graph.previous, graph.changed())
+    graph.memo.pages = graph.pages
     session.memo, session.node_digests = graph.memo, graph.seen()
 
 
@@ -351,7 +353,8 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
     """From the fingerprint on: the record cache is open (or not used)."""
     stats: dict[str, int] = {}
     known = {**store.stats, **session.files} if store is not None else session.files
-    inputs = input_fingerprint(config, salt, today, known) if cache else Inputs("", {})
+    with session.collection_paused():
+        inputs = input_fingerprint(config, salt, today, known) if cache else Inputs("", {})
     fingerprint = inputs.fingerprint
     if inputs.scan is not None:
         session.files = inputs.scan.known
@@ -364,7 +367,8 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
         warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
         return BuildResult(None, warnings, timings=clock.timings, up_to_date=True, stats=stats)
     clock.lap("fingerprint")
-    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
+    with session.collection_paused():
+        loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
     inputs.contents = {}  # parsed now: let the bytes go before rendering
     if one_off:
         session.forget_sources()  # nobody builds again with this session: free them for the render

@@ -20,7 +20,8 @@ itself (the build's salt) empties every memo.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 from .model.graph import Memo
 from .resolve import CheckMemo
@@ -70,6 +71,22 @@ class Session(CheckMemo):
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    @contextmanager
+    def collection_paused(self) -> Iterator[None]:
+        """No automatic garbage collection inside the block, in a session's builds after its first.
+        Reading and checking an unchanged site again allocates the same records and indexes,
+        almost none of them garbage in cycles: each collection would walk them all (and, with the
+        last build's objects frozen, a full one comes every few dozen young ones). :meth:`settle`
+        collects once afterwards; rendering, which may make cyclic garbage, runs with it on."""
+        if self.builds == 0 or not gc.isenabled():
+            yield
+            return
+        gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
 
     def forget_sources(self) -> None:
         """Drop what only the next build would use (files' bytes and parses, stored texts,

@@ -136,16 +136,17 @@ def _pages(graph: Graph, words: list[str]) -> dict[str, bool]:
     for name, reads in [*((w, [w]) for w in words), ("all", words)]:
         entry = graph.previous.entries.get(f"page:{name}")
         if entry is not None and graph.current(entry.deps):
-            graph.memo.entries[f"page:{name}"] = entry
+            graph.page(f"page:{name}", entry)
             found[name] = True
             continue
         with graph.recording() as deps:
             for word in reads:
                 graph.value("upper", word)
-        graph.memo.entries[f"page:{name}"] = Entry(deps, "")
+        graph.page(f"page:{name}", Entry(deps, ""))
         found[name] = False
     graph.keep_unchanged()  # as build._remember does at the end of a build
-    graph.memo.take_readers(graph.previous)
+    graph.memo.take_readers(graph.previous, graph.changed())
+    graph.memo.pages = graph.pages
     return found
 
 
@@ -192,3 +193,27 @@ def test_a_session_whose_index_of_readers_misses_one_edge_serves_a_stale_page(sm
     page = "sheets/bridge-repairs/index.html"
     assert b"Reopens in May" in snapshot(small_site.root / "cold")[page]
     assert b"Reopens in May" not in snapshot(small_site.site_dir)[page]
+
+
+def test_a_session_keeps_its_index_of_readers_equal_to_one_made_afresh(small_site: TinySite):
+    """The index a session carries from build to build (changed only for the entries a build
+    replaced, added or dropped) is the one its entries give, through edits that add and drop pages."""
+    session = Session(update_in_place=True)
+    steps = [
+        lambda: None,
+        lambda: edit(small_site, "content/sheets/bridge-repairs.md", "Reopens in April.", "Reopens in spring."),
+        lambda: small_site.write({"content/sheets/new-crossing.md": (
+            "---\ntitle: A new crossing\nsummary: One more.\nas_of: 2024-03-02\ntopics: [ferries]\n---\n"
+            "See [@harbour-gazette-2024-03-01].\n")}),
+        lambda: (small_site.remove("content/sheets/bridge-repairs.md"),
+                 edit(small_site, "content/sheets/overview.md", "related: [bridge-repairs, ferry-timetable]",
+                      "related: [ferry-timetable]")),
+        lambda: edit(small_site, "content/sheets/new-crossing.md", "title: A new crossing", "title: A crossing"),
+    ]
+    for step in steps:
+        step()
+        build(small_site.config(), today=TODAY, session=session)
+        session.settle()
+        kept = {name: found for name, found in session.memo.readers().items() if found}
+        fresh = {name: found for name, found in Memo(dict(session.memo.entries)).readers().items() if found}
+        assert kept == fresh

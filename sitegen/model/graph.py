@@ -70,6 +70,7 @@ class Memo:
         self.entries: dict[str, Entry] = entries or {}
         self.seen = seen  # every node's digest in the build that made the entries, when known (from disk)
         self._readers: dict[str, set[str]] | None = None  # node -> the entries that read it, once asked
+        self.pages: set[str] | None = None  # the page nodes among the entries, when the graph that made them says
 
     def readers(self) -> dict[str, set[str]]:
         """For each node, the names of the entries that recorded reading it."""
@@ -86,18 +87,21 @@ class Memo:
             else:
                 self._readers.get(dep, set()).discard(name)
 
-    def take_readers(self, older: "Memo") -> None:
+    def take_readers(self, older: "Memo", changed: set[str] | None = None) -> None:
         """Take over ``older``'s index of readers, changed for the entries this memo replaced, added
-        or dropped: a session's next build finds what an edit reaches without reading every entry."""
+        or dropped (all among ``changed``, when the graph that made it knows them): a session's next
+        build finds what an edit reaches without reading every entry."""
         if older._readers is None:
             return
         self._readers, older._readers = older._readers, None
-        for name, entry in older.entries.items():
-            if self.entries.get(name) is not entry:
-                self._link(name, entry, add=False)
-        for name, entry in self.entries.items():
-            if older.entries.get(name) is not entry:
-                self._link(name, entry)
+        names = changed if changed is not None else older.entries.keys() | self.entries.keys()
+        for name in names:
+            old, new = older.entries.get(name), self.entries.get(name)
+            if old is not new:
+                if old is not None:
+                    self._link(name, old, add=False)
+                if new is not None:
+                    self._link(name, new)
 
     def to_json(self) -> dict:
         """Compact: each node's name and digest once, each entry as the indexes of what it read.
@@ -152,6 +156,8 @@ class Graph:
         self._seen = seen                      # every node's digest in the build that made ``memo``
         self._may_differ: set[str] | None = None
         self.memo = Memo()                     # entries checked or made by this build
+        self.made: set[str] = set()            # nodes this build gave a new entry
+        self.pages: set[str] = set()           # the page nodes of this build
         self.builders: dict[str, Callable[[str], Any]] = {}  # derived kind -> key -> value
         self._current: dict[str, str] = {}     # node -> digest, once known in this build
         self._frames: list[Deps] = []
@@ -200,24 +206,50 @@ class Graph:
             self._current[name] = found
         return found
 
-    def current(self, deps: Deps) -> bool:
-        """Whether everything recorded in ``deps`` still has the digest it had."""
+    def current(self, deps: Deps, name: str | None = None) -> bool:
+        """Whether everything recorded in ``deps`` (the entry of ``name``, if given) still has the
+        digest it had."""
         if self._seen is not None:  # only what may differ needs looking at (see _changed_since)
             if self._may_differ is None:
                 self._may_differ = self._changed_since(self._seen)
             may = self._may_differ
+            if name is not None and name not in may:
+                return True  # it read nothing that may differ, or it would be a reader reached
             suspects = [n for n in may if n in deps] if len(may) < len(deps) else [n for n in deps if n in may]
             return all(self.digest(name) == deps[name] for name in suspects)
         return all(self.digest(name) == seen for name, seen in deps.items())
 
+    def page(self, name: str, entry: Entry) -> None:
+        """Record a page's entry: the previous build's (the page is current) or a new one."""
+        if entry is not self.previous.entries.get(name):
+            self.made.add(name)
+        self.memo.entries[name] = entry
+        self.pages.add(name)
+
     def keep_unchanged(self) -> None:
         """Carry over the previous build's views that nothing may have changed: the pages found
-        current without looking read them, and the next build must find them (and who reads them)."""
+        current without looking read them, and the next build must find them (and who reads them).
+        Its pages are this build's only."""
         if self._seen is None or self._may_differ is None:
             return
-        for name, entry in self.previous.entries.items():
-            if name not in self._may_differ and name not in self.memo.entries and not name.startswith("page:"):
-                self.memo.entries[name] = entry
+        carried = dict(self.previous.entries)
+        for name in self._may_differ:
+            carried.pop(name, None)
+        for name in self._previous_pages() - self.pages:
+            carried.pop(name, None)
+            self.made.add(name)  # dropped: for take_readers
+        carried.update(self.memo.entries)
+        self.memo.entries = carried
+
+    def _previous_pages(self) -> set[str]:
+        known = getattr(self.previous, "pages", None)
+        return known if known is not None else {n for n in self.previous.entries if n.startswith("page:")}
+
+    def changed(self) -> set[str] | None:
+        """The nodes whose entry this build replaced, added or dropped, when the shortcut knows them."""
+        if self._seen is None or self._may_differ is None:
+            return None
+        return self._may_differ | self.made
 
     def seen(self) -> dict[str, str]:
         """Every node's digest in this build (for :meth:`_changed_since` in the next build of a
@@ -226,7 +258,9 @@ class Graph:
         this build kept read them)."""
         if self._seen is None or self._may_differ is None:
             return self._current  # every entry was checked in full, or none was carried over
-        kept = {name: found for name, found in self._seen.items() if name not in self._may_differ}
+        kept = dict(self._seen)
+        for name in self._may_differ:
+            kept.pop(name, None)
         kept.update(self._current)
         return kept
 
@@ -254,7 +288,7 @@ class Graph:
         if entry is not None:
             return entry
         entry = self.previous.entries.get(name)
-        if entry is not None and self.current(entry.deps):
+        if entry is not None and self.current(entry.deps, name):
             self.memo.entries[name] = entry
             self._current[name] = entry.digest
             return entry
@@ -265,6 +299,7 @@ class Graph:
             value = self.builders[kind](key)
         own = digest_of(sorted(deps.items())) if kind in BY_INPUTS else value_digest(value)
         entry = self.memo.entries[name] = Entry(deps, own, value)
+        self.made.add(name)
         self._current[name] = entry.digest
         return entry
 
