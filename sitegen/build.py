@@ -28,7 +28,7 @@ from .render.links import check_links
 from .read.assets import theme_assets
 from .read.loader import load_content
 from .read.scan import Scan, restat, scan
-from .read.records import RecordStore, parse_salt
+from .read.records import RecordStore
 from .render.markup import MarkdownBodies, MarkdownRenderer
 from .model.graph import Entry, Graph, Memo, node, persisted_values
 from .write.output import render_pages
@@ -144,10 +144,20 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
             with graph.recording() as deps:
                 plan.made[path] = make()
             graph.page(node("page", path), Entry(deps, ""))
-    sitemap = feeds.sitemap([url_of(path) for path in plan.paths if routes.is_page(path)], config)
+    sitemap = _sitemap(plan.paths, config, session)
     plan.made.update({routes.ROBOTS: feeds.robots(config), **({routes.SITEMAP: sitemap} if sitemap else {})})
     graph.keep_unchanged()  # before anything saves the memo: the next build must find those views
     return plan
+
+
+def _sitemap(paths: list[str], config: SiteConfig, session: Session) -> bytes | None:
+    """The sitemap of these pages; a session's last one again while the pages and site_url are."""
+    kept = session.sitemap
+    if kept is not None and kept[0] == config.site_url and kept[1] == paths:
+        return kept[2]
+    made = feeds.sitemap([url_of(path) for path in paths if routes.is_page(path)], config)
+    session.sitemap = (config.site_url, list(paths), made)
+    return made
 
 
 def _reuse(plan: Plan, cache: BuildCache | None, path: str) -> bool:
@@ -313,38 +323,13 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
                          "mkdocs.yml to the folder that holds the site's templates")
     salt = config_salt(config)
     session.start(salt)
-    cache = _build_cache(config, salt, session) if use_cache else None
-    store = _record_store(config, session) if use_cache else None
+    cache = session.build_cache(config, salt) if use_cache else None
+    store = session.record_store(config) if use_cache else None
     try:
         return _build_stored(config, lock, session, cache, store, salt, today, jobs, one_off, clock)
     finally:
         if store is not None and one_off:
             store.close()
-
-
-def _record_store(config: SiteConfig, session: Session) -> RecordStore:
-    """The record cache, open: a session's stays open from build to build, its index read
-    again only when another process wrote the file since (RecordStore.fresh)."""
-    kept, salt = session.records, parse_salt(config)
-    if kept is not None and kept.path.parent == config.cache_dir and kept.salt == salt and kept.fresh():
-        return kept
-    if kept is not None:
-        kept.close()
-    session.records = RecordStore(config.cache_dir, salt)
-    return session.records
-
-
-def _build_cache(config: SiteConfig, salt: str, session: Session) -> BuildCache:
-    """The manifest of site_dir: read from disk, or, for a session that updates its own private
-    folder in place (serve), kept in memory from its last build."""
-    if not session.update_in_place:
-        return BuildCache(config, salt)
-    kept = session.cache
-    if kept is None or kept.forgotten or kept.salt != salt or (kept.config.site_dir, kept.config.cache_dir) != (
-            config.site_dir, config.cache_dir):
-        kept = session.cache = BuildCache(config, salt, resident=True)
-    kept.config = config
-    return kept
 
 
 def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, cache: BuildCache | None,

@@ -35,6 +35,7 @@ class CheckMemo(ReadMemo):
         self.checked = 0                               # sheets checked by the last build (not remembered)
         self.indexes = SiteIndexes()                   # the site's reverse indexes, as the last build left them
         self.links: dict[str, SheetLinks] = {}         # sheet id -> what the last build gave its page
+        self.related: tuple[dict, dict] = ({}, {})     # see _relate
 
     def __init__(self) -> None:
         self.clear_check()
@@ -97,7 +98,7 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     indexes = session.indexes
     indexes.update(results)
 
-    _relate(sheets, included, links)
+    session.related = _relate(sheets, links, session.related)
     links = session.keep_links(links)
     session.keep_texts({s.text for s in content.sources.values() if s.text is not None})
     current = {citation_key(s) for s in content.sheets.values()}
@@ -116,16 +117,23 @@ def resolve(content: Content, report: Collector, *, drafts: bool, today: dt.date
     )
 
 
-def _relate(sheets: list[Sheet], included: set[str], links: dict[str, SheetLinks]) -> None:
-    """Related sheets work both ways."""
+def _relate(sheets: list[Sheet], links: dict[str, SheetLinks], last: tuple[dict, dict]) -> tuple[dict, dict]:
+    """Related sheets work both ways. Returns (each included sheet's own related ids, what they
+    gave): a session's next build takes the same lists again while the first is equal."""
+    own = {sheet.id: sheet.related for sheet in sheets}
+    if own == last[0]:
+        for sheet_id, related in last[1].items():
+            links[sheet_id].related = related  # never changed once made
+        return own, last[1]
     for sheet in sheets:
         for other in sheet.related:
-            if other in included and other != sheet.id:
+            if other in links and other != sheet.id:
                 for a, b in ((sheet.id, other), (other, sheet.id)):
                     if b not in links[a].related:
                         links[a].related.append(b)
     for sheet_links in links.values():
         sheet_links.related.sort()
+    return own, {sheet_id: sheet_links.related for sheet_id, sheet_links in links.items()}
 
 
 PARALLEL_TEXTS = 50  # stored texts; below it a worker pool costs more than it saves

@@ -23,16 +23,17 @@ import gc
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
+from .config import SiteConfig
 from .model.graph import Memo
+from .read.records import RecordStore, parse_salt
 from .resolve import CheckMemo
+from .write.cache import BuildCache
 
 if TYPE_CHECKING:
     import jinja2
 
     from .render.digests import LeafMemo
-    from .read.records import RecordStore
     from .render.markup import MarkdownRenderer
-    from .write.cache import BuildCache
 
 
 class Session(CheckMemo):
@@ -52,6 +53,7 @@ class Session(CheckMemo):
         self.markdown: MarkdownRenderer | None = None  # one converter for the whole session
         self.environment: jinja2.Environment | None = None
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory
+        self.sitemap: tuple | None = None               # (site_url, page paths, the sitemap made of them)
         if getattr(self, "records", None) is not None:
             self.records.close()
         self.records: RecordStore | None = None         # the record cache, kept open from build to build
@@ -87,6 +89,29 @@ class Session(CheckMemo):
             yield
         finally:
             gc.enable()
+
+    def build_cache(self, config: SiteConfig, salt: str) -> BuildCache:
+        """The manifest of site_dir: read from disk, or, for a session that updates its own private
+        folder in place (serve), kept in memory from its last build."""
+        if not self.update_in_place:
+            return BuildCache(config, salt)
+        kept = self.cache
+        if kept is None or kept.forgotten or kept.salt != salt or (kept.config.site_dir, kept.config.cache_dir) != (
+                config.site_dir, config.cache_dir):
+            kept = self.cache = BuildCache(config, salt, resident=True)
+        kept.config = config
+        return kept
+
+    def record_store(self, config: SiteConfig) -> RecordStore:
+        """The record cache, open: a session's stays open from build to build, its index read
+        again only when another process wrote the file since (RecordStore.fresh)."""
+        kept, salt = self.records, parse_salt(config)
+        if kept is not None and kept.path.parent == config.cache_dir and kept.salt == salt and kept.fresh():
+            return kept
+        if kept is not None:
+            kept.close()
+        self.records = RecordStore(config.cache_dir, salt)
+        return self.records
 
     def forget_sources(self) -> None:
         """Drop what only the next build would use (files' bytes and parses, stored texts,

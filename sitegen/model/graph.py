@@ -271,9 +271,13 @@ class Graph:
         ``seen`` must come from that same build: every digest its entries recorded is then the
         one in ``seen``, so an entry is current when the digests of those of these nodes it read
         are unchanged: only they are looked up (early cut-off included)."""
-        made = self.previous.entries  # pages and views: never leaves
-        changed = {name for name, old in seen.items() if name not in made
-                   and name.split(":", 1)[0] not in self.builders and self._leaf(*name.split(":", 1)) != old}
+        made, builders, leaf = self.previous.entries, self.builders, self._leaf  # made: pages and views, never leaves
+        changed = set()
+        for name, old in seen.items():
+            if name not in made:
+                kind, _, key = name.partition(":")
+                if kind not in builders and leaf(kind, key) != old:
+                    changed.add(name)
         readers, reached = self.previous.readers(), list(changed)
         while reached:
             for reader in readers.get(reached.pop(), ()):
@@ -307,9 +311,10 @@ class Graph:
 def persisted_values(memo: Memo) -> tuple[set[str], dict[str, tuple[str, Any]]]:
     """(the digests of the memo's PERSISTED entries, those of them with a value at hand) for ValueStore.keep."""
     wanted, new = set(), {}
+    prefixes = tuple(node(kind, "") for kind in PERSISTED)
     for name, entry in memo.entries.items():
-        kind = kind_of(name)
-        if kind in PERSISTED:
+        if name.startswith(prefixes):
+            kind = kind_of(name)
             wanted.add(entry.digest)
             if entry.value is not None:
                 new[entry.digest] = (kind, entry.value)

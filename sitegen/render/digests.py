@@ -9,6 +9,7 @@ graph when it changes.
 
 from __future__ import annotations
 
+from operator import is_
 from typing import Callable
 
 from ..model.graph import digest_of
@@ -40,14 +41,21 @@ class LeafMemo:
         if self.now:
             self.last, self.now = self.now, {}
 
-    def digest(self, name: str, parts: tuple, make: Callable[[], str]) -> str:
+    def known(self, name: str, parts: tuple) -> str | None:
+        """The digest made of these very objects before, if it was (kept for the next build)."""
         kept = self.now.get(name) or self.last.get(name)
-        if kept is not None and len(kept[0]) == len(parts) and all(a is b for a, b in zip(kept[0], parts)):
-            found = kept[1]
-        else:
-            found = make()
+        if kept is not None and len(kept[0]) == len(parts) and all(map(is_, kept[0], parts)):
+            self.now[name] = kept
+            return kept[1]
+        return None
+
+    def keep(self, name: str, parts: tuple, found: str) -> str:
         self.now[name] = (parts, found)
         return found
+
+    def digest(self, name: str, parts: tuple, make: Callable[[], str]) -> str:
+        found = self.known(name, parts)
+        return found if found is not None else self.keep(name, parts, make())
 
 
 def _sheet(site: Site, sheet_id: str, memo: LeafMemo | None) -> str:
@@ -56,15 +64,17 @@ def _sheet(site: Site, sheet_id: str, memo: LeafMemo | None) -> str:
         return ABSENT
     key = site.check_keys.get(sheet_id)  # it stands for the notes, which its check gave: cheaper to hash
     record = site.content.sheets.get(sheet_id)
-
-    def make() -> str:
-        notes = key or [(n.number, n.source.id, n.quote, n.anchor) for n in links.notes]
-        return digest_of([_record(record), notes, links.related, links.stale])
-    if memo is None or not key:
-        return make()
     # The same links object (resolve keeps it while its notes are the very same and the rest equal)
     # and the same record: the same digest. Lists in it are never changed once the site is made.
-    return memo.digest(f"sheet:{sheet_id}", (record, key, links), make)
+    remembered = memo is not None and bool(key)
+    if remembered:
+        name, parts = "sheet:" + sheet_id, (record, key, links)
+        found = memo.known(name, parts)
+        if found is not None:
+            return found
+    notes = key or [(n.number, n.source.id, n.quote, n.anchor) for n in links.notes]
+    found = digest_of([_record(record), notes, links.related, links.stale])
+    return memo.keep(name, parts, found) if remembered else found
 
 
 def _passages(site: Site, source_id: str, memo: LeafMemo | None) -> str:
