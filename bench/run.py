@@ -476,8 +476,9 @@ def verdicts(results: list[Measure]) -> str:
     checks.append(("one-sheet edit 10,000 <= 1.5 s", val(10000, "sitegen", "edit"), TARGETS["edit_10000_s"], " s"))
     checks.append(("one-sheet edit in `serve` 1,000 <= 0.3 s", val(1000, "sitegen", "serve-edit"),
                    TARGETS["edit_1000_s"], " s"))
-    checks.append(("one-sheet edit in `serve` 10,000 <= 1.5 s", val(10000, "sitegen", "serve-edit"),
-                   TARGETS["edit_10000_s"], " s"))
+    # The rebuild alone: save to reloaded page (serve_browser.py) adds the watching and the reload.
+    checks.append(("rebuild in `serve` 10,000 <= 1 s (save to reload is more)", val(10000, "sitegen", "serve-edit"),
+                   TARGETS["serve_reload_10000_s"], " s"))
     r = ratio(find(results, 10000, "sitegen"), find(results, 1000, "sitegen"))
     checks.append(("cold 10,000 / 1,000 <= 11x", r, TARGETS["scale_10000_over_1000"], "x"))
     m = find(results, 10000, "sitegen")
