@@ -51,17 +51,76 @@ def load_content(config: SiteConfig, report: Collector, session: records.ReadMem
     if found is None:  # nothing to compare with: every file is read when it is parsed
         files = reader.walk()
     else:
-        report.extend(found.report.items)
         files = found.files
         reader.contents.update((f.path, f.raw) for f in files if f.raw is not None)
         reader.shas = {f.path: f.sha for f in files}
+        last = session.last_load if session is not None else None
+        again = _sheets_again(last, found, reader) if last is not None else None
+        if again is not None:
+            session.last_load = again
+            report.extend(again.problems())
+            return again.loaded
+        report.extend(found.report.items)
     ahead = _parse_sheets_ahead(config, files, reader.memo, reader.contents, reader.citations, store)
     collected = _Collected(config, report, reader)
+    per_file = []
     for file in files:
+        start = len(report.items)
         collected.add(file)
+        per_file.append(report.items[start:])
+    tail = len(report.items)
     check_assets(config, collected.assets, collected.pages, report)
     collected.report_bad_names()
-    return Loaded(collected.content(), collected.assets, reader.parsed + ahead, found)
+    loaded = Loaded(collected.content(), collected.assets, reader.parsed + ahead, found)
+    if session is not None and found is not None:
+        session.last_load = LastLoad(loaded, [(f.rel, f.sha) for f in files], list(found.report.items),
+                                     per_file, report.items[tail:])
+    return loaded
+
+
+@dataclass
+class LastLoad:
+    """What a session keeps of its last load from a scan: enough to load again, without going
+    through every file, when the only files whose bytes changed are sheets that still parse."""
+
+    loaded: Loaded
+    files: list[tuple[str, str | None]]   # (path in docs_dir, sha256), in the scan's order
+    scanned: list                         # what the scan reported
+    per_file: list[list]                  # each file's problems, in the same order
+    tail: list                            # the problems found after every file was added
+
+    def problems(self) -> list:
+        return [*self.scanned, *(item for items in self.per_file for item in items), *self.tail]
+
+
+def _sheets_again(last: LastLoad, found: Scan, reader: Reader) -> LastLoad | None:
+    """The last load with the changed sheets parsed again, if that is what loading every file
+    would give: the same files in the same order, the same scan report, and only sheets of the
+    last load changed, each of which still parses (else None: the whole load is made again)."""
+    if len(found.files) != len(last.files) or found.report.items != last.scanned:
+        return None
+    content, per_file, sheets = last.loaded.content, list(last.per_file), None
+    for place, (file, (rel, sha)) in enumerate(zip(found.files, last.files)):
+        if file.rel != rel:
+            return None
+        if file.sha == sha and sha is not None:
+            continue
+        stem = rel[len("sheets/"):-len(".md")]
+        if not (rel.startswith("sheets/") and rel.endswith(".md") and stem in content.sheets and file.sha):
+            return None
+        outer, reader.report = reader.report, Collector()
+        try:
+            sheet = reader.sheet(stem, file.path, file.shown)
+        finally:
+            problems, reader.report = reader.report.items, outer
+        if sheet is None:
+            return None
+        sheets = sheets if sheets is not None else dict(content.sheets)
+        sheets[stem], per_file[place] = sheet, problems
+    if sheets is None:
+        return None  # nothing changed here: the fingerprint would have said so; load as usual
+    loaded = replace(last.loaded, content=replace(content, sheets=sheets), parsed=reader.parsed, scan=found)
+    return LastLoad(loaded, last.files, last.scanned, per_file, last.tail)
 
 
 class _Collected:

@@ -64,6 +64,7 @@ class ReadMemo:
         self.files: dict[str, tuple] = {}                # file -> ((size, mtime, ctime, inode), sha256, when hashed)
         self.parsed: dict[tuple[str, str], tuple[str, Any, list, bool]] = {}  # (kind, file) -> sha256, result, problems, failed
         self.citations: dict[tuple, list] = {}         # (file, sheet digest) -> inline citations
+        self.last_load = None                          # loader.LastLoad of the last build, if it scanned
 
 
 class RecordStore:
