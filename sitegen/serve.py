@@ -39,6 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import watchdog.events
+import watchdog.observers
+import watchdog.observers.polling
 from mkdocs.livereload import LiveReloadServer
 
 from .config import SiteConfig, load_config
@@ -73,6 +76,28 @@ class Failure:
 
     text: str          # diagnostics as printed by `sitegen build`, one per line with hints
     had_good_build: bool
+
+
+class _Changes(watchdog.events.FileSystemEventHandler):
+    """Passes on the events that change a file: a build that opens and reads the sources
+    must not look like an edit (inotify reports every open and close)."""
+
+    READS = ("opened", "closed_no_write")
+
+    def __init__(self, handler: watchdog.events.FileSystemEventHandler):
+        self.handler = handler
+
+    def dispatch(self, event: watchdog.events.FileSystemEvent) -> None:
+        if event.event_type not in self.READS:
+            self.handler.dispatch(event)
+
+
+class _EventObserver(watchdog.observers.Observer):
+    """The platform's file events (inotify on Linux) instead of MkDocs' polling, whose snapshot of
+    every file under a watch takes 0.14 s of the interpreter at 12,000 files, every 0.2 s."""
+
+    def schedule(self, event_handler, path, recursive=False, **options):
+        return super().schedule(_Changes(event_handler), path, recursive=recursive, **options)
 
 
 class PreviewServer(LiveReloadServer):
@@ -167,6 +192,7 @@ class Preview:
         self.server = PreviewServer(builder=self.rebuild, host=host, port=port, root=str(self.site_dir),
                                     mount_path=self.mount, polling_interval=POLL_SECONDS)
         self.server.build_delay = SETTLE_SECONDS
+        self.server.observer = _EventObserver()
         self.server.error_handler = self.server.page_for_error
         self.had_good_build = False
         self._watched: set[Path] = set()
@@ -248,7 +274,15 @@ class Preview:
         for path in sorted(self._watched - wanted):
             self.server.unwatch(str(path))
         for path in sorted(wanted - self._watched):
-            self.server.watch(str(path))
+            try:
+                self.server.watch(str(path))
+            except OSError as exc:  # no inotify here, or its limit of watches reached: poll instead
+                if self.server.observer.is_alive() or not isinstance(self.server.observer, _EventObserver):
+                    raise
+                print(f"watching files by polling ({exc.strerror or exc})", file=sys.stderr)
+                self.server.observer = watchdog.observers.polling.PollingObserver(timeout=POLL_SECONDS)
+                self.server._watched_paths, self.server._watch_refs, self._watched = {}, {}, set()
+                return self._update_watches()
         self._watched = wanted
 
     def run(self, open_browser: bool = False) -> None:
