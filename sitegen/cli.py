@@ -271,11 +271,13 @@ def import_(config_file: str, files: tuple[Path, ...], source_id: str | None, ki
               help="Where to serve; keep 127.0.0.1 unless other machines must see the preview.")
 @click.option("--drafts", is_flag=True, help="Include sheets with status: draft.")
 @click.option("-o", "--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
-def serve(config_file: str, dev_addr: str, drafts: bool, open_browser: bool) -> None:
+@click.option("--poll", is_flag=True,
+              help="Look for saves every 0.2 s instead of asking the system (for folders mounted from elsewhere).")
+def serve(config_file: str, dev_addr: str, drafts: bool, open_browser: bool, poll: bool) -> None:
     """Preview the site, rebuilding and reloading the page on every save."""
     def action():
         from .serve import serve as run_serve
-        run_serve(config_file, dev_addr=dev_addr, drafts=drafts, open_browser=open_browser)
+        run_serve(config_file, dev_addr=dev_addr, drafts=drafts, open_browser=open_browser, poll=poll)
     _run(action)
 
 

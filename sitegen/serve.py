@@ -180,7 +180,8 @@ def overlay_html(failure: Failure) -> str:
 class Preview:
     """One `sitegen serve` session: the private build folder, the builder, the watches."""
 
-    def __init__(self, config_file: str | Path, host: str, port: int, *, drafts: bool = False) -> None:
+    def __init__(self, config_file: str | Path, host: str, port: int, *, drafts: bool = False,
+                 poll: bool = False) -> None:
         self.config_file = config_file
         self.drafts = drafts
         self.host, self.port = host, port
@@ -192,7 +193,8 @@ class Preview:
         self.server = PreviewServer(builder=self.rebuild, host=host, port=port, root=str(self.site_dir),
                                     mount_path=self.mount, polling_interval=POLL_SECONDS)
         self.server.build_delay = SETTLE_SECONDS
-        self.server.observer = _EventObserver()
+        if not poll:  # else MkDocs' own polling observer
+            self.server.observer = _EventObserver()
         self.server.error_handler = self.server.page_for_error
         self.had_good_build = False
         self._watched: set[Path] = set()
@@ -336,8 +338,8 @@ def _show_server_log() -> None:
 
 
 def serve(config_file: str | Path = "mkdocs.yml", *, dev_addr: str = DEFAULT_ADDR,
-          drafts: bool = False, open_browser: bool = False) -> None:
+          drafts: bool = False, open_browser: bool = False, poll: bool = False) -> None:
     """Run the preview until interrupted."""
     host, port = parse_dev_addr(dev_addr)
     _show_server_log()
-    Preview(config_file, host, port, drafts=drafts).run(open_browser=open_browser)
+    Preview(config_file, host, port, drafts=drafts, poll=poll).run(open_browser=open_browser)

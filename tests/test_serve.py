@@ -188,6 +188,39 @@ def test_serves_the_site_with_the_reload_script(preview):
     assert (preview.root / "site").exists() is False  # the preview never writes site_dir
 
 
+@pytest.mark.parametrize("args", [(), ("--poll",)], ids=["file events", "polling"])
+def test_one_save_is_one_rebuild(preview, args):
+    """A save is seen (by the system's file events, or by polling) and rebuilt once: the build
+    reads the files it hashes, and reading must not look like another save."""
+    preview.start(*args)
+    preview.edit("## ", "## Freshly ")
+    preview.wait_for("/sheets/overview/", lambda status, body: "Freshly " in body, "the edit")
+    time.sleep(2)  # time enough for a rebuild that the first one set off
+    rebuilds = [line for line in preview.output().splitlines() if line.startswith(("built ", "nothing changed"))]
+    assert len(rebuilds) == 2, preview.output()  # the first build, and the save's
+    assert rebuilds[1].startswith("built "), preview.output()
+    assert "watching files by polling" not in preview.output()
+
+
+def test_without_file_events_it_polls_and_says_so(capsys, monkeypatch):
+    """No inotify, or its limit of watches reached (ENOSPC): the watches are made by polling."""
+    from watchdog.observers.polling import PollingObserver
+
+    from sitegen import serve as serve_module
+
+    def refused(self, handler, path, recursive=False, **options):
+        raise OSError(28, "inotify watch limit reached")
+    monkeypatch.setattr(serve_module._EventObserver, "schedule", refused)
+    running = serve_module.Preview(REPO / "mkdocs.yml", "127.0.0.1", free_port())
+    try:
+        running._update_watches()
+        assert isinstance(running.server.observer, PollingObserver)
+        assert len(running.server.observer.emitters) == len(running._watched) >= 2
+        assert "watching files by polling (inotify watch limit reached)" in capsys.readouterr().err
+    finally:
+        shutil.rmtree(running.workdir, ignore_errors=True)
+
+
 def test_serves_under_the_path_of_site_url(preview):
     preview.start(site_url="https://user.github.io/facts/", wait_for="/facts/")
     status, _ = fetch(preview.base + "/")
