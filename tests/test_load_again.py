@@ -103,3 +103,20 @@ def test_a_problem_the_scan_finds_is_reported_even_when_only_a_sheet_changed(sma
     mine = _outcome(small_site, session, **preview)
     assert mine[0] == "failed" and any("symlink points outside docs_dir" in d for d in mine[1])
     assert mine == _outcome(small_site)
+
+
+def test_a_sheet_edited_back_while_another_is_edited_is_loaded_as_it_now_is(small_site, counted):
+    """Each quick load must remember the bytes it loaded: edit one sheet, then undo that edit
+    while editing another, and both sheets are what their files now say."""
+    session = Session(update_in_place=True)
+    preview = {"site_dir": small_site.root / "preview"}
+    _outcome(small_site, session, **preview)
+    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    _outcome(small_site, session, **preview)
+    _edit(small_site, FERRY, "Mara Quill told us:", "Mara Quill said:")
+    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")
+    counted.clear()
+    build(small_site.config(**preview), today=TODAY, session=session)
+    assert counted == []
+    page = (small_site.root / "preview/sheets/ferry-timetable/index.html").read_text(encoding="utf-8")
+    assert "Mara Quill said:" in page and "told us" not in page

@@ -120,7 +120,7 @@ def _sheets_again(last: LastLoad, found: Scan, reader: Reader) -> LastLoad | Non
     if sheets is None:
         return None  # nothing changed here: the fingerprint would have said so; load as usual
     loaded = replace(last.loaded, content=replace(content, sheets=sheets), parsed=reader.parsed, scan=found)
-    return LastLoad(loaded, last.files, last.scanned, per_file, last.tail)
+    return LastLoad(loaded, [(f.rel, f.sha) for f in found.files], last.scanned, per_file, last.tail)
 
 
 class _Collected:
