@@ -216,7 +216,7 @@ class Graph:
             if name is not None and name not in may:
                 return True  # it read nothing that may differ, or it would be a reader reached
             suspects = [n for n in may if n in deps] if len(may) < len(deps) else [n for n in deps if n in may]
-            return all(self.digest(name) == deps[name] for name in suspects)
+            return all(self.digest(suspect) == deps[suspect] for suspect in suspects)
         return all(self.digest(name) == seen for name, seen in deps.items())
 
     def page(self, name: str, entry: Entry) -> None:
@@ -242,8 +242,9 @@ class Graph:
         self.memo.entries = carried
 
     def _previous_pages(self) -> set[str]:
-        known = getattr(self.previous, "pages", None)
-        return known if known is not None else {n for n in self.previous.entries if n.startswith("page:")}
+        if self.previous.pages is not None:
+            return self.previous.pages
+        return {name for name in self.previous.entries if name.startswith("page:")}
 
     def changed(self) -> set[str] | None:
         """The nodes whose entry this build replaced, added or dropped, when the shortcut knows them."""
