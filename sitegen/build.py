@@ -27,7 +27,7 @@ from .render.anchors import LinkRules
 from .render.links import check_links
 from .read.assets import theme_assets
 from .read.loader import load_content
-from .read.scan import Scan, restat, scan
+from .read.scan import Scan, rescan, restat, scan
 from .read.records import RecordStore
 from .render.markup import MarkdownBodies, MarkdownRenderer
 from .model.graph import Entry, Graph, Memo, node, persisted_values
@@ -271,15 +271,27 @@ class Inputs:
     scan: Scan | None = None
 
 
-def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict | None = None) -> Inputs:
+def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict | None = None,
+                      session: Session | None = None) -> Inputs:
     """One hash of everything a build reads: every file under docs_dir the loader reads (its name
     and sha256), what the scan found wrong, the settings and templates (in the salt) and the
     build date. An unchanged site is recognised before anything is parsed.
 
     ``known`` (a session's, or the record cache's) maps each file hashed before to its
     (size, mtime, ctime, inode), sha256 and when it was hashed: such a file is not read again.
+    A session told by file events which files changed since its last scan (``Session.changes``,
+    serve's) looks at those alone, when they are files that scan found.
     """
-    found = scan(config, known or {}, keep=config.max_file_size)
+    found = None
+    if session is not None:
+        changed = session.changes.take() if session.changes is not None else None
+        previous, session.last_scan = session.last_scan, None  # until this scan is done
+        if changed is not None and previous is not None:
+            found = rescan(config, previous, changed, keep=config.max_file_size)
+    if found is None:
+        found = scan(config, known or {}, keep=config.max_file_size)
+    if session is not None:
+        session.last_scan = found
     parts = [salt, today.isoformat(), *found.parts, *(d.format() for d in found.report.items)]
     return Inputs(digest(*parts), {f.path: f.raw for f in found.files if f.raw is not None}, found.stats, found)
 
@@ -316,8 +328,6 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
     clock = _Clock()
     today = today or build_date()
     jobs = jobs or min(os.cpu_count() or 1, 4)
-    # A usage problem (exit 2) is reported before content problems, and before any work.
-    output.check_site_dir(config.site_dir, config.docs_dir, config.root)
     if config.templates_dir is not None and not config.templates_dir.is_dir():
         raise UsageError(f"the templates folder '{config.shown(config.templates_dir)}' does not exist; set theme.custom_dir in "
                          "mkdocs.yml to the folder that holds the site's templates")
@@ -335,25 +345,31 @@ def _build_locked(config: SiteConfig, lock: staging.SiteLock, *, today: dt.date 
 def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, cache: BuildCache | None,
                   store: RecordStore | None, salt: str, today: dt.date, jobs: int, one_off: bool,
                   clock: _Clock) -> BuildResult:
-    """From the fingerprint on: the record cache is open (or not used)."""
+    """From the fingerprint on: the record cache is open (or not used). In a session's builds after
+    its first, no automatic collection runs but while a large change is rendered (Session.settle)."""
     stats: dict[str, int] = {}
     known = {**store.stats, **session.files} if store is not None else session.files
     with session.collection_paused():
-        inputs = input_fingerprint(config, salt, today, known) if cache else Inputs("", {})
-    fingerprint = inputs.fingerprint
-    if inputs.scan is not None:
-        session.files = inputs.scan.known
-        stats["hashed"] = inputs.scan.hashed
-    if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(fingerprint):
-        staging.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
-        if store is not None and inputs.scan is not None:
-            store.save(inputs.scan.known, {f.shown for f in inputs.scan.files}, None)
+        inputs = input_fingerprint(config, salt, today, known, session) if cache else Inputs("", {})
+        if inputs.scan is not None:
+            session.files = inputs.scan.known
+            stats["hashed"] = inputs.scan.hashed
+        if cache and (config.site_dir / output.MARKER).is_file() and cache.up_to_date(inputs.fingerprint):
+            staging.clean_leftovers(config.site_dir, lock)  # a killed build's folders go, whatever else happens
+            if store is not None and inputs.scan is not None:
+                store.save(inputs.scan.known, {f.shown for f in inputs.scan.files}, None)
+            clock.lap("fingerprint")
+            warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
+            return BuildResult(None, warnings, timings=clock.timings, up_to_date=True, stats=stats)
         clock.lap("fingerprint")
-        warnings = [Diagnostic(*w[:4], severity=w[4], hint=w[5]) for w in cache.warnings]
-        return BuildResult(None, warnings, timings=clock.timings, up_to_date=True, stats=stats)
-    clock.lap("fingerprint")
-    with session.collection_paused():
-        loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
+        return _build_changed(config, lock, session, cache, store, salt, inputs, today, jobs, one_off, clock, stats)
+
+
+def _build_changed(config: SiteConfig, lock: output.SiteLock, session: Session, cache: BuildCache | None,
+                   store: RecordStore | None, salt: str, inputs: Inputs, today: dt.date, jobs: int,
+                   one_off: bool, clock: _Clock, stats: dict[str, int]) -> BuildResult:
+    """Something changed since the last build: load, check, plan, write, record."""
+    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
     inputs.contents = {}  # parsed now: let the bytes go before rendering
     if one_off:
         session.forget_sources()  # nobody builds again with this session: free them for the render
@@ -367,12 +383,14 @@ def _build_stored(config: SiteConfig, lock: output.SiteLock, session: Session, c
         untouched = plan.reused
         clock.lap("render")
     else:
-        files = _publish(plan, config, copies, cache, lock, salt, jobs, clock, stats)
+        with session.collection_resumed():
+            files = _publish(plan, config, copies, cache, lock, salt, jobs, clock, stats)
     # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the
-    # next build renders again instead of trusting a fingerprint of other bytes.
-    if cache and restat(inputs.stats) == inputs.stats:
-        cache.save(fingerprint, plan.graph.memo, outputs(plan),
+    # next build renders again instead of trusting a fingerprint of other bytes. (A scan made
+    # from file events need not look: such a change is an event, and the next build rehashes it.)
+    if cache and (inputs.scan is not None and inputs.scan.from_events or restat(inputs.stats) == inputs.stats):
+        cache.save(inputs.fingerprint, plan.graph.memo, outputs(plan),
                    [[w.path, w.line, w.col, w.message, w.severity, w.hint] for w in warnings], files, untouched)
         plan.graph.store.keep(*persisted_values(plan.graph.memo))
         plan.graph.store.close()

@@ -32,6 +32,7 @@ from .write.cache import BuildCache
 if TYPE_CHECKING:
     import jinja2
 
+    from .read.scan import ChangeLog, Scan
     from .render.digests import LeafMemo
     from .render.markup import MarkdownRenderer
 
@@ -43,6 +44,9 @@ class Session(CheckMemo):
         self.update_in_place = update_in_place
         self.salt = ""
         self.builds = 0
+        self.paused = False                             # automatic collection is off (collection_paused)
+        self.collect_later = False                      # the caller calls settle() after each build
+        self.changes: ChangeLog | None = None           # file events since the last scan (serve)
         self.clear()
 
     def clear(self) -> None:
@@ -54,6 +58,7 @@ class Session(CheckMemo):
         self.environment: jinja2.Environment | None = None
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory
         self.sitemap: tuple | None = None               # (site_url, page paths, the sitemap made of them)
+        self.last_scan: Scan | None = None              # the last build's scan of docs_dir, for `changes`
         if getattr(self, "records", None) is not None:
             self.records.close()
         self.records: RecordStore | None = None         # the record cache, kept open from build to build
@@ -67,28 +72,50 @@ class Session(CheckMemo):
     def settle(self) -> None:
         """Collect this build's cyclic garbage, then leave everything that is still alive out of
         later collections: otherwise each collection walks the whole memo again, and an edit's
-        rebuild takes twice as long whenever one falls inside it."""
+        rebuild takes twice as long whenever one falls inside it. Automatic collection, if a
+        build left it paused, is on again afterwards."""
         self.builds += 1
         if self.builds % 50 == 0:  # now and then, everything again: frozen cycles are never freed
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+        if self.paused:
+            self.paused = False
+            gc.enable()
 
     @contextmanager
     def collection_paused(self) -> Iterator[None]:
         """No automatic garbage collection inside the block, in a session's builds after its first.
-        Reading and checking an unchanged site again allocates the same records and indexes,
-        almost none of them garbage in cycles: each collection would walk them all (and, with the
-        last build's objects frozen, a full one comes every few dozen young ones). :meth:`settle`
-        collects once afterwards; rendering, which may make cyclic garbage, runs with it on."""
-        if self.builds == 0 or not gc.isenabled():
+        An edit's build allocates a new site, indexes and plan, almost none of them garbage in
+        cycles: collections during the build would walk them all, several times as they age, and
+        (with the last build's objects frozen) a full one comes every few dozen young ones. With
+        ``collect_later`` set, collection stays off after the block until :meth:`settle`, which
+        the caller calls when nobody waits (serve: once the browsers have reloaded); otherwise
+        the first collection after the block would walk everything the build made."""
+        if self.paused or self.builds == 0 or not gc.isenabled():
             yield
             return
         gc.disable()
+        self.paused = True
         try:
             yield
         finally:
-            gc.enable()
+            if not self.collect_later:
+                self.paused = False
+                gc.enable()
+
+    @contextmanager
+    def collection_resumed(self) -> Iterator[None]:
+        """Automatic collection inside a paused block: rendering a large change may make cyclic
+        garbage in proportion to the pages, which should not wait for the end of the build."""
+        if not self.paused:
+            yield
+            return
+        gc.enable()
+        try:
+            yield
+        finally:
+            gc.disable()
 
     def build_cache(self, config: SiteConfig, salt: str) -> BuildCache:
         """The manifest of site_dir: read from disk, or, for a session that updates its own private

@@ -23,7 +23,7 @@ LAYERS = [
     ("render", ["render"]),
     ("write", ["write"]),
     ("build", ["session", "build"]),
-    ("commands", ["serve", "deploy", "importer", "scaffold", "listing", "editor_schema", "mkdocs_plugin", "cli",
+    ("commands", ["watch", "serve", "deploy", "importer", "scaffold", "listing", "editor_schema", "mkdocs_plugin", "cli",
                   "__main__", "starter"]),
 ]
 MAX_MODULE_LINES = 400

@@ -7,7 +7,8 @@ ways, and each whole output tree (every file's path and bytes) must equal a
 cold build of the same content into a fresh site_dir with a fresh cache_dir:
 
 * (a) a new ``python -m sitegen build`` process per step, with the on-disk cache;
-* (b) one long-lived ``Session(update_in_place=True)`` into a private site_dir, as ``sitegen serve`` builds;
+* (b) one long-lived ``Session(update_in_place=True)`` into a private site_dir, as ``sitegen serve`` builds,
+  told which files changed as serve's file events tell it (its scans look at those alone);
 * (c) ``build(config)`` in process, without a session.
 
 An edit that breaks a quote must fail all three builds and leave each
@@ -42,6 +43,7 @@ from conftest import SMALL_SITE, TODAY, sitegen_env, snapshot
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.errors import ContentError
+from sitegen.read.scan import ChangeLog
 from sitegen.session import Session
 
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "sitegen-hypothesis")
@@ -401,6 +403,8 @@ class Builds:
         self.tmp, self.root = tmp, tmp / "site-src"
         self.mkdocs = self.root / "mkdocs.yml"
         self.session = Session(update_in_place=True)
+        self.session.changes = ChangeLog()  # fed as serve's watcher feeds it (note_changes)
+        self.seen: dict[str, tuple] = {}
         self.dirs = {"(a) new process": self.root / "site", "(b) serve session": tmp / "serve" / "site",
                      "(c) build(config)": self.root / "site-c"}
         self.cold_count = 0
@@ -412,6 +416,7 @@ class Builds:
                              env=sitegen_env(), capture_output=True, text=True, encoding="utf-8", timeout=120)
         failed["(a) new process"] = None if run.returncode == 0 else _errors(run.stderr)
         config = load_config(self.mkdocs)
+        self.note_changes()
         for name, options, session in (("(b) serve session", {"site_dir": self.dirs["(b) serve session"],
                                                                "search": False}, self.session),
                                        ("(c) build(config)", {"site_dir": self.dirs["(c) build(config)"]}, None)):
@@ -424,6 +429,19 @@ class Builds:
                 if session is not None:
                     session.settle()  # as serve does after every rebuild
         return failed
+
+    def note_changes(self) -> None:
+        """What serve's file events would name: every file under docs_dir made, removed or changed
+        (stat) since the last build, so that the serve session's scans look at those alone."""
+        now = {}
+        for path in (self.root / "content").rglob("*"):
+            if path.is_file():
+                st_ = path.stat()
+                now[str(path)] = (st_.st_size, st_.st_mtime_ns, st_.st_ino)
+        for path in sorted(set(now) | set(self.seen)):
+            if now.get(path) != self.seen.get(path):
+                self.session.changes.add(path)
+        self.seen = now
 
     def cold(self) -> dict[str, bytes]:
         """A build of the same content into a fresh site_dir, with a fresh (and unused) cache_dir."""

@@ -207,14 +207,16 @@ def test_without_file_events_it_polls_and_says_so(capsys, monkeypatch):
     from watchdog.observers.polling import PollingObserver
 
     from sitegen import serve as serve_module
+    from sitegen import watch
 
     def refused(self, handler, path, recursive=False, **options):
         raise OSError(28, "inotify watch limit reached")
-    monkeypatch.setattr(serve_module._EventObserver, "schedule", refused)
+    monkeypatch.setattr(watch.EventObserver, "schedule", refused)
     running = serve_module.Preview(REPO / "mkdocs.yml", "127.0.0.1", free_port())
     try:
         running._update_watches()
         assert isinstance(running.server.observer, PollingObserver)
+        assert running.server.observer.log is running.changes  # its events name files for the scans too
         assert len(running.server.observer.emitters) == len(running._watched) >= 2
         assert "watching files by polling (inotify watch limit reached)" in capsys.readouterr().err
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class SourceFile:
     stat: tuple                 # (size, mtime_ns, ctime_ns, inode), () when it could not be stat'ed
     sha: str | None             # sha256 of its bytes; None when too large to hash, or unreadable
     raw: bytes | None = None
+    part: tuple = ()            # what it adds to the build's fingerprint
 
 
 @dataclass
@@ -41,6 +43,33 @@ class Scan:
     stats: dict[str, tuple]                            # path -> stat, folders too: for the re-check after the build
     known: dict[str, tuple] = field(default_factory=dict)  # path -> (stat, sha, when hashed), for the next scan
     hashed: int = 0                                    # files read to hash them
+    from_events: bool = False                          # the last scan again, with only the files events named
+
+
+class ChangeLog:
+    """The files changed since the last scan, as file events name them (serve's watcher), so that
+    the next scan looks at those alone (:func:`rescan`). Unknown — the next scan looks at every
+    file — until the first take, and again after :meth:`forget`: when a watch starts after the
+    scan it should have covered, or the watcher may have missed events."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: set[str] | None = None
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            if self._paths is not None:
+                self._paths.add(path)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._paths = None
+
+    def take(self) -> set[str] | None:
+        """The paths named since the last take (None: unknown); a scan follows at once."""
+        with self._lock:
+            paths, self._paths = self._paths, set()
+        return paths
 
 
 def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = None, hashing: bool = True) -> Scan:
@@ -68,28 +97,58 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
         for entry in files:
             if not entry.name.endswith(SKIPPED_SUFFIXES):
                 if (not entry.is_symlink() or _inside(config, found.report, Path(entry.path))) and entry.is_file():
-                    _add_file(config, found, known, prefix + entry.name, entry.path, keep, limit, hashing)
+                    found.files.append(_source_file(config, found, known, prefix + entry.name, entry.path,
+                                                    keep, limit, hashing))
         for entry in folders:
             visit(entry.path, prefix + entry.name + "/")
 
     visit(str(config.docs_dir), "")
+    found.parts = [part for file in found.files for part in file.part]
     return found
 
 
-def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int,
-              hashing: bool = True) -> None:
+def rescan(config: SiteConfig, previous: Scan, changed: set[str], keep: int = 0) -> Scan | None:
+    """``previous`` again, with only the files that file events named stat'ed and hashed (serve).
+    None when the events may have changed which files there are — a file made, removed or
+    renamed, a link, anything outside docs_dir: then only a full scan will do. Events for
+    hidden files and editors' leftovers, which no scan reads, change nothing."""
+    root = os.path.join(str(config.docs_dir), "")
+    places = {file.path: place for place, file in enumerate(previous.files)}
+    wanted = []
+    for path in changed:
+        if not path.startswith(root):
+            return None
+        rel = path[len(root):]
+        if rel.endswith(SKIPPED_SUFFIXES) or any(name.startswith(".") for name in rel.split(os.sep)):
+            continue
+        if path not in places or os.path.islink(path) or not os.path.isfile(path):
+            return None
+        wanted.append(path)
+    limit = max(config.max_file_size, config.max_asset_size)
+    found = Scan(list(previous.files), previous.report, [], dict(previous.stats), dict(previous.known),
+                 from_events=True)
+    for path in wanted:
+        found.known.pop(path, None)
+        old = previous.files[places[path]]
+        found.files[places[path]] = _source_file(config, found, {}, old.rel, path, keep, limit)
+    found.parts = [part for file in found.files for part in file.part]
+    return found
+
+
+def _source_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str, keep: int, limit: int,
+                 hashing: bool = True) -> SourceFile:
     """Stat one file (through a symlink: its target is what is read), and hash it unless known."""
     try:
         stat = records.file_stat(os.stat(path))
     except OSError:
         stat = ()
-    sha, raw, when = records.known_sha(known, path, stat), None, 0
+    sha, raw, when, part = records.known_sha(known, path, stat), None, 0, ()
     if sha is not None:
         when = known[path][2]
     elif not hashing:
         pass
     elif stat and stat[0] > limit:  # not even opened: the loader refuses it, or never reads it
-        found.parts += [rel, f"more than {limit} bytes"]
+        part = (rel, f"more than {limit} bytes")
     elif stat:
         try:
             when = records.now_ns()
@@ -97,14 +156,14 @@ def _add_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: str,
             sha = hashed.hex() if len(hashed) == 32 else None
             found.hashed += 1
             if sha is None:
-                found.parts += [rel, hashed.decode("ascii")]
+                part = (rel, hashed.decode("ascii"))
         except OSError as exc:
-            found.parts += [rel, f"unreadable: {exc.errno}"]
+            part = (rel, f"unreadable: {exc.errno}")
     if sha is not None:
-        found.parts += [rel, sha]
+        part = (rel, sha)
         found.known[path] = (stat, sha, when)
     found.stats[path] = stat
-    found.files.append(SourceFile(rel, path, config.shown(path), stat, sha, raw))
+    return SourceFile(rel, path, config.shown(path), stat, sha, raw, part)
 
 
 def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:
