@@ -292,7 +292,8 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict
         found = scan(config, known or {}, keep=config.max_file_size)
     if session is not None:
         session.last_scan = found
-    parts = [salt, today.isoformat(), *found.parts, *(d.format() for d in found.report.items)]
+    # The files' names and hashes as one part: neither can hold a NUL.
+    parts = [salt, today.isoformat(), "\0".join(found.parts), *(d.format() for d in found.report.items)]
     return Inputs(digest(*parts), {f.path: f.raw for f in found.files if f.raw is not None}, found.stats, found)
 
 

@@ -195,3 +195,23 @@ def test_a_real_watch_names_the_saved_file(tmp_path, observer_class):
     finally:
         observer.stop()
         observer.join()
+
+
+def test_a_serve_rebuild_after_one_edit_looks_at_that_file_and_the_pages_it_writes_only(small_site, monkeypatch):
+    """The scan stats the file the events named; the manifest a session saved itself is believed
+    for the pages left alone (serve's private folder, which nothing else writes)."""
+    session, log, config = _site_with_log(small_site)
+    build(config, today=TODAY, session=session)
+    session.settle()
+    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    log.add(str(path))
+    looked = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: looked.append(os.fspath(p)) or real_stat(p, *a, **k))
+    result = build(config, today=TODAY, session=session)
+    monkeypatch.undo()
+    files = [p for p in looked if os.path.isfile(p)]
+    content = {p for p in files if p.startswith(str(small_site.content))}
+    pages = {p for p in files if p.startswith(str(small_site.site_dir)) and p.endswith(".html")}
+    assert content == {str(path)}
+    assert 1 <= len(pages) <= result.rendered, sorted(pages)

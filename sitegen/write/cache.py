@@ -95,6 +95,7 @@ class BuildCache:
         # (``sitegen serve``): nothing else reads its manifest, so writing it is time lost.
         self.resident = resident
         self.forgotten = False
+        self.own = False  # the pages are as this very object saved them (resident only)
         self.folder = config.cache_dir
         self.markdown_dir = self.folder / "markdown"
         # What a body's HTML depends on besides the body itself (its key): not the templates.
@@ -138,7 +139,7 @@ class BuildCache:
         if self.resident:
             self.fingerprint, self.pages, self.warnings, self.files, self.graph = (
                 fingerprint, signatures, warnings, list(files), graph)
-            self.forgotten = False
+            self.forgotten, self.own = False, True
             return
         body = {"salt": self.salt, "fingerprint": fingerprint, "pages": signatures, "warnings": warnings,
                 "files": list(files), "graph": graph.to_json()}
@@ -147,7 +148,7 @@ class BuildCache:
 
     def forget(self) -> None:
         """Drop the manifest (a build failed after the swap point, or was refused)."""
-        self.forgotten = True  # a resident cache is not used again until it is saved
+        self.forgotten, self.own = True, False  # a resident cache is not used again until it is saved
         try:
             self.manifest_path.unlink()
         except OSError:
@@ -165,11 +166,15 @@ class BuildCache:
                                         for path, sig in self.pages.items())
 
     def reusable(self, path: str) -> str | None:
-        """The previous build's file for this page, if it is still the file that build wrote."""
+        """The previous build's file for this page, if it is still the file that build wrote.
+        A resident manifest that saved these pages itself (serve's, of a private folder nothing
+        else writes) is believed without a look at the file: it knows what its builds wrote."""
         entry = self.pages.get(path)
         if entry is None:
             return None
         file = f"{self.config.site_dir}/{path}"
+        if self.own:
+            return file
         try:
             st = os.stat(file)
         except OSError:

@@ -39,6 +39,9 @@ class ValueStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=2, isolation_level=None)
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # as records.sqlite: no fsync
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("CREATE TABLE IF NOT EXISTS value (digest TEXT PRIMARY KEY, kind TEXT, text TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (format INTEGER)")
                 if db.execute("SELECT format FROM meta").fetchall() != [(FORMAT,)]:
@@ -77,10 +80,13 @@ class ValueStore:
             return
         try:
             known = {d for (d,) in db.execute("SELECT digest FROM value")}
+            gone = [(d,) for d in known - wanted]
+            added = [(d, kind, _text(v)) for d, (kind, v) in new.items() if d in wanted and d not in known]
+            if not (gone or added):
+                return
             db.execute("BEGIN")
-            db.executemany("DELETE FROM value WHERE digest = ?", [(d,) for d in known - wanted])
-            db.executemany("INSERT OR REPLACE INTO value VALUES (?, ?, ?)",
-                           [(d, kind, _text(v)) for d, (kind, v) in new.items() if d in wanted and d not in known])
+            db.executemany("DELETE FROM value WHERE digest = ?", gone)
+            db.executemany("INSERT OR REPLACE INTO value VALUES (?, ?, ?)", added)
             db.execute("COMMIT")
         except sqlite3.Error:
             try:
