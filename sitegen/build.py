@@ -27,7 +27,7 @@ from .render.anchors import LinkRules
 from .render.links import check_links
 from .read.assets import theme_assets
 from .read.loader import load_content
-from .read.scan import Scan, rescan, restat, scan
+from .read.scan import Scan, restat, scan
 from .read.records import RecordStore
 from .render.markup import MarkdownBodies, MarkdownRenderer
 from .model.graph import Entry, Graph, Memo, node, persisted_values
@@ -282,16 +282,7 @@ def input_fingerprint(config: SiteConfig, salt: str, today: dt.date, known: dict
     A session told by file events which files changed since its last scan (``Session.changes``,
     serve's) looks at those alone, when they are files that scan found.
     """
-    found = None
-    if session is not None:
-        changed = session.changes.take() if session.changes is not None else None
-        previous, session.last_scan = session.last_scan, None  # until this scan is done
-        if changed is not None and previous is not None:
-            found = rescan(config, previous, changed, keep=config.max_file_size)
-    if found is None:
-        found = scan(config, known or {}, keep=config.max_file_size)
-    if session is not None:
-        session.last_scan = found
+    found = (session.scan_docs if session is not None else scan)(config, known or {}, keep=config.max_file_size)
     # The files' names and hashes as one part: neither can hold a NUL.
     parts = [salt, today.isoformat(), "\0".join(found.parts), *(d.format() for d in found.report.items)]
     return Inputs(digest(*parts), {f.path: f.raw for f in found.files if f.raw is not None}, found.stats, found)

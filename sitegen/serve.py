@@ -267,32 +267,42 @@ class Preview:
         print(f"{text}\nbuild failed; {kept} with the errors shown over every page", file=sys.stderr, flush=True)
 
     def _update_watches(self) -> None:
-        """Watch the folders of the current mkdocs.yml; an edit that moves them moves the watches."""
+        """Watch the folders of the current mkdocs.yml, and start watching (an edit that moves them
+        moves the watches). The system's events are set up when the watcher starts: where there
+        are none, or their limit is reached (ENOSPC), the watcher polls instead and says so."""
         config = self._config
         wanted = {Path(config.config_path), Path(config.docs_dir), *config.theme_dirs}
         wanted = {path for path in wanted if path.exists()}
-        for path in sorted(self._watched - wanted):
-            self.server.unwatch(str(path))
-        for path in sorted(wanted - self._watched):
-            try:
+        try:
+            for path in sorted(self._watched - wanted):
+                self.server.unwatch(str(path))
+            for path in sorted(wanted - self._watched):
                 self.server.watch(str(path))
-            except OSError as exc:  # no inotify here, or its limit of watches reached: poll instead
-                if self.server.observer.is_alive() or not isinstance(self.server.observer, EventObserver):
-                    raise
-                print(f"watching files by polling ({exc.strerror or exc})", file=sys.stderr)
-                self.server.observer = PollingObserver(self.changes, timeout=POLL_SECONDS)
-                self.server._watched_paths, self.server._watch_refs, self._watched = {}, {}, set()
-                return self._update_watches()
+            if not self.server.observer.is_alive():
+                self.server.observer.start()
+        except OSError as exc:
+            if not isinstance(self.server.observer, EventObserver):
+                raise
+            print(f"watching files by polling ({exc.strerror or exc})", file=sys.stderr)
+            try:
+                self.server.observer.stop()
+            except Exception:  # its emitters may never have started
+                pass
+            self.server.observer = PollingObserver(self.changes, timeout=POLL_SECONDS)
+            self.server._watched_paths, self.server._watch_refs, self._watched = {}, {}, set()
+            return self._update_watches()
         if wanted != self._watched:  # a watch begun now missed what changed since the last scan
             self.changes.forget()
         self._watched = wanted
 
     def run(self, open_browser: bool = False) -> None:
-        """Build, then serve until Ctrl-C (or SIGTERM); always remove the private folder."""
+        """Watch, build, then serve until Ctrl-C (or SIGTERM); always remove the private folder.
+        The watches start before the first build, so that the second scans only what changed."""
         previous = _stop_on_signals()
         try:
-            self.rebuild()
+            self._update_watches()
             try:
+                self.rebuild()
                 self.server.serve(open_in_browser=open_browser)
             except KeyboardInterrupt:
                 print("stopped", file=sys.stderr)
@@ -301,7 +311,7 @@ class Preview:
                                  f"program using it or pass --dev-addr {self.host}:{self.port + 1}") from None
             finally:
                 self.server.shutdown()
-        except KeyboardInterrupt:  # Ctrl-C during the first build
+        except KeyboardInterrupt:  # Ctrl-C while the watches start
             print("stopped", file=sys.stderr)
         finally:
             self._site_lock.acquire(timeout=30)  # let a running search indexer finish first

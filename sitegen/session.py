@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Iterator
 from .config import SiteConfig
 from .model.graph import Memo
 from .read.records import RecordStore, parse_salt
+from .read.scan import ChangeLog, Scan, rescan, scan
 from .resolve import CheckMemo
 from .write.cache import BuildCache
 
 if TYPE_CHECKING:
     import jinja2
 
-    from .read.scan import ChangeLog, Scan
     from .render.digests import LeafMemo
     from .render.markup import MarkdownRenderer
 
@@ -116,6 +116,15 @@ class Session(CheckMemo):
             yield
         finally:
             gc.disable()
+
+    def scan_docs(self, config: SiteConfig, known: dict, keep: int = 0) -> Scan:
+        """This build's scan of docs_dir: the last one with only the files that file events named
+        since looked at again, when the events tell (``changes``, serve's); else a full one."""
+        changed = self.changes.take() if self.changes is not None else None
+        previous, self.last_scan = self.last_scan, None  # until this scan is done
+        found = rescan(config, previous, changed, keep) if changed is not None and previous is not None else None
+        self.last_scan = found or scan(config, known, keep=keep)
+        return self.last_scan
 
     def build_cache(self, config: SiteConfig, salt: str) -> BuildCache:
         """The manifest of site_dir: read from disk, or, for a session that updates its own private

@@ -52,6 +52,11 @@ class _Watching:
     def schedule(self, event_handler, path, recursive=False, **options):
         return super().schedule(NoteChanges(event_handler, self.log), path, recursive=recursive, **options)
 
+    def start(self) -> None:
+        """Started by serve before its first build; MkDocs' server starts it again."""
+        if not self.is_alive():
+            super().start()
+
 
 class EventObserver(_Watching, watchdog.observers.Observer):
     """The platform's file events (inotify on Linux) instead of MkDocs' polling, whose snapshot of

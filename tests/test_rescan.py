@@ -215,3 +215,38 @@ def test_a_serve_rebuild_after_one_edit_looks_at_that_file_and_the_pages_it_writ
     pages = {p for p in files if p.startswith(str(small_site.site_dir)) and p.endswith(".html")}
     assert content == {str(path)}
     assert 1 <= len(pages) <= result.rendered, sorted(pages)
+
+
+def test_serve_watches_before_its_first_build_so_the_second_scans_only_the_saved_file(small_site):
+    """The preview as `sitegen serve` runs it, with the system's file events: the first save after
+    the first build is looked at alone (no full scan), and the page shows it."""
+    import socket
+    import threading
+
+    from sitegen.serve import Preview
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    preview = Preview(small_site.root / "mkdocs.yml", "127.0.0.1", port)
+    running = threading.Thread(target=preview.run, daemon=True)
+    running.start()
+
+    def wait_for(condition) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.05)
+        assert condition()
+    try:
+        wait_for(lambda: preview._rebuilds == 1 and not preview._site_lock.locked())
+        path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+        wait_for(lambda: preview._rebuilds == 2 and not preview._site_lock.locked())
+        assert preview.session.last_scan is not None and preview.session.last_scan.from_events
+        assert preview.session.last_scan.hashed == 1
+        page = preview.site_dir / "sheets" / "ferry-timetable" / "index.html"
+        assert "Mara Quill told us:" in page.read_text(encoding="utf-8")
+        assert path.is_file()
+    finally:
+        preview.server.shutdown()
+        running.join(timeout=30)
+    assert not preview.workdir.exists()

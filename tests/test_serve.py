@@ -203,23 +203,26 @@ def test_one_save_is_one_rebuild(preview, args):
 
 
 def test_without_file_events_it_polls_and_says_so(capsys, monkeypatch):
-    """No inotify, or its limit of watches reached (ENOSPC): the watches are made by polling."""
+    """No inotify, or its limit of watches reached (ENOSPC): the watches are made by polling.
+    Watchdog sets up a watch's inotify when the observer starts, so that is where it fails."""
     from watchdog.observers.polling import PollingObserver
 
     from sitegen import serve as serve_module
     from sitegen import watch
 
-    def refused(self, handler, path, recursive=False, **options):
+    def refused(self):
         raise OSError(28, "inotify watch limit reached")
-    monkeypatch.setattr(watch.EventObserver, "schedule", refused)
+    monkeypatch.setattr(watch.EventObserver, "on_thread_start", refused)
     running = serve_module.Preview(REPO / "mkdocs.yml", "127.0.0.1", free_port())
     try:
         running._update_watches()
-        assert isinstance(running.server.observer, PollingObserver)
-        assert running.server.observer.log is running.changes  # its events name files for the scans too
-        assert len(running.server.observer.emitters) == len(running._watched) >= 2
+        observer = running.server.observer
+        assert isinstance(observer, PollingObserver) and observer.is_alive()
+        assert len(observer.emitters) == len(running._watched) >= 2
+        assert observer.log is running.changes  # its events name files for the scans too
         assert "watching files by polling (inotify watch limit reached)" in capsys.readouterr().err
     finally:
+        running.server.observer.stop()
         shutil.rmtree(running.workdir, ignore_errors=True)
 
 
