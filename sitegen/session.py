@@ -73,7 +73,9 @@ class Session(CheckMemo):
         """Collect this build's cyclic garbage, then leave everything that is still alive out of
         later collections: otherwise each collection walks the whole memo again, and an edit's
         rebuild takes twice as long whenever one falls inside it. Automatic collection, if a
-        build left it paused, is on again afterwards."""
+        build left it paused, is on again afterwards. The index of readers the next build will
+        want is made here, while nobody waits (after a session's first build, it is new)."""
+        self.memo.readers()
         self.builds += 1
         if self.builds % 50 == 0:  # now and then, everything again: frozen cycles are never freed
             gc.unfreeze()
