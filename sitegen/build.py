@@ -24,7 +24,7 @@ from .errors import Collector, Diagnostic, UsageError
 from .write.cache import BuildCache, config_salt
 from .model.hashing import digest
 from .render.anchors import LinkRules
-from .render.links import check_links
+from .render.linkcheck import check_links
 from .read.assets import theme_assets
 from .read.loader import load_content
 from .read.scan import Scan, restat, scan
@@ -85,8 +85,10 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)
-    # Later builds of a session find the scans of unchanged bodies in memory (links.scan's own memo).
-    check_links(site, LinkRules.from_config(config), report, store if session.builds == 0 else None)
+    # Later builds of a session find the scans of unchanged bodies in memory (links.scan's own memo),
+    # and the problems of files whose links, and the pages they lead to, are as they were.
+    check_links(site, LinkRules.from_config(config), report, store if session.builds == 0 else None,
+                session.links_memo)
     clock.lap("resolve")
     if store is not None and found is not None:  # kept even when the build fails: the next parses what was fixed
         store.save(found.known, {f.shown for f in found.files}, set(loaded.content.sheets))

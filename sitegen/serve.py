@@ -4,7 +4,8 @@ The site is built with the ordinary pipeline into a private temporary folder
 (never into ``site_dir``) and served from there by MkDocs' live-reload server,
 under the path of ``site_url`` as on the published site, so sub-path links
 behave as they will in production. The server watches ``docs_dir``,
-``theme.custom_dir`` and ``mkdocs.yml``; each change triggers a rebuild, and
+``theme.custom_dir`` and ``mkdocs.yml``; each change triggers a rebuild, which
+looks again only at the files the events named (:mod:`sitegen.watch`), and
 the server tells every open page to reload when the rebuild has finished.
 The search index, which changes no page, is built just after the reload, so
 search in the preview catches up a moment after the page does.

@@ -27,6 +27,7 @@ from .config import SiteConfig
 from .model.graph import Memo
 from .read.records import RecordStore, parse_salt
 from .read.scan import ChangeLog, Scan, rescan, scan
+from .render.linkcheck import LinkMemo
 from .resolve import CheckMemo
 from .write.cache import BuildCache
 
@@ -59,6 +60,7 @@ class Session(CheckMemo):
         self.cache: BuildCache | None = None            # an update-in-place session's manifest, in memory
         self.sitemap: tuple | None = None               # (site_url, page paths, the sitemap made of them)
         self.last_scan: Scan | None = None              # the last build's scan of docs_dir, for `changes`
+        self.links_memo = LinkMemo()                    # each file's link problems, with what they were found from
         if getattr(self, "records", None) is not None:
             self.records.close()
         self.records: RecordStore | None = None         # the record cache, kept open from build to build
@@ -153,5 +155,6 @@ class Session(CheckMemo):
 
     def forget_sources(self) -> None:
         """Drop what only the next build would use (files' bytes and parses, stored texts,
-        citation checks), keeping the views the pages are being rendered from."""
+        citation checks, link checks), keeping the views the pages are being rendered from."""
         self.clear_check()
+        self.links_memo = LinkMemo()

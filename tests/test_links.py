@@ -1,6 +1,6 @@
 """Links between the site's pages lead somewhere: what the check finds is what Markdown makes.
 
-The check reads Markdown source (sitegen/render/links.py); these tests hold it to the
+The check reads Markdown source (sitegen/render/links.py, linkcheck.py); these tests hold it to the
 real thing: heading ids against Python-Markdown's own output, every link a
 build lets through against the ids in the pages it wrote, and the diagnostics
 of incremental and `serve` builds against a cold check.
@@ -219,3 +219,37 @@ def test_checking_links_is_cheap(small_site: TinySite):
     warnings = check(small_site.config(), today=TODAY).warnings
     assert time.perf_counter() - start < 5
     assert [(w.line, w.message) for w in warnings] == [(21 + 4 * 999 + 4, "link to '#part-1000': this page has no such anchor")]
+
+
+# --- a session's memo of link checks (serve) ---------------------------------------------
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_session_reports_the_link_problems_a_fresh_check_does_after_each_edit(small_site):
+    """A file's problems are kept while it and the pages its links looked into are unchanged: an
+    edit of the page a link points into (the linking sheet unchanged) still shows, and goes."""
+    sheets = small_site.content / "sheets"
+    _replace(sheets / "bridge-repairs.md", "\n---\n", "\n---\nSee [the overview](overview.md#in-short).\n\n")
+    session, config = Session(update_in_place=True), small_site.config(search=False)
+    steps = [("as written", None),
+             ("the heading renamed", ("## In short", "## Briefly")),
+             ("the heading back", ("## Briefly", "## In short")),
+             ("the overview a draft", ("title: Harbourton", "status: draft\ntitle: Harbourton")),
+             ("published again", ("status: draft\n", ""))]
+    seen = {}
+    for name, change in steps:
+        if change:
+            _replace(sheets / "overview.md", *change)
+        got = [d.format() for d in build(config, today=TODAY, session=session).warnings]
+        session.settle()
+        fresh = [d.format() for d in check(config, today=TODAY).warnings]
+        assert got == fresh, name
+        seen[name] = [w for w in got if "overview.md#in-short" in w]
+    assert seen["as written"] == seen["the heading back"] == seen["published again"] == []
+    assert "has no anchor 'in-short'" in " ".join(seen["the heading renamed"])
+    assert "is a draft" in " ".join(seen["the overview a draft"])

@@ -88,6 +88,20 @@ def test_a_change_of_which_files_there_are_needs_a_full_scan(small_site, change)
     assert _scanned(config, before, named) is None
 
 
+@pytest.mark.parametrize("alias", ["symbolic link", "hard link"])
+def test_a_file_with_two_names_makes_every_rescan_a_full_scan(small_site, alias):
+    """An edit through one name is an event for that name only: the other's bytes changed too."""
+    config = small_site.config()
+    ferry = small_site.root / FERRY
+    second = small_site.content / "data" / "ferry-copy.txt"
+    second.parent.mkdir(exist_ok=True)
+    second.symlink_to(ferry) if alias == "symbolic link" else os.link(ferry, second)
+    before = _scanned(config)
+    assert before.aliased
+    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    assert _scanned(config, before, [path]) is None
+
+
 def _site_with_log(small_site):
     session, log = Session(update_in_place=True), ChangeLog()
     session.changes = log

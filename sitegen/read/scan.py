@@ -44,6 +44,7 @@ class Scan:
     known: dict[str, tuple] = field(default_factory=dict)  # path -> (stat, sha, when hashed), for the next scan
     hashed: int = 0                                    # files read to hash them
     from_events: bool = False                          # the last scan again, with only the files events named
+    aliased: bool = False                              # a file read through a link, or two names of one file
 
 
 class ChangeLog:
@@ -96,7 +97,9 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
         folders = [e for e in folders if not e.is_symlink() or _inside(config, found.report, Path(e.path))]
         for entry in files:
             if not entry.name.endswith(SKIPPED_SUFFIXES):
-                if (not entry.is_symlink() or _inside(config, found.report, Path(entry.path))) and entry.is_file():
+                link = entry.is_symlink()
+                if (not link or _inside(config, found.report, Path(entry.path))) and entry.is_file():
+                    found.aliased = found.aliased or link
                     found.files.append(_source_file(config, found, known, prefix + entry.name, entry.path,
                                                     keep, limit, hashing))
         for entry in folders:
@@ -104,14 +107,19 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
 
     visit(str(config.docs_dir), "")
     found.parts = [part for file in found.files for part in file.part]
+    inodes = [file.stat[3] for file in found.files if file.stat]
+    found.aliased = found.aliased or len(set(inodes)) < len(inodes)  # hard links
     return found
 
 
 def rescan(config: SiteConfig, previous: Scan, changed: set[str], keep: int = 0) -> Scan | None:
     """``previous`` again, with only the files that file events named stat'ed and hashed (serve).
     None when the events may have changed which files there are — a file made, removed or
-    renamed, a link, anything outside docs_dir: then only a full scan will do. Events for
-    hidden files and editors' leftovers, which no scan reads, change nothing."""
+    renamed, a link, anything outside docs_dir — or when a file has two names (a link, a hard
+    link: an edit through one is an event for that name only): then only a full scan will do.
+    Events for hidden files and editors' leftovers, which no scan reads, change nothing."""
+    if previous.aliased:
+        return None
     root = os.path.join(str(config.docs_dir), "")
     places = {file.path: place for place, file in enumerate(previous.files)}
     wanted = []

@@ -1,20 +1,11 @@
-"""Links between the site's own pages lead somewhere, or the build says where they do not.
-
-A body link to a Markdown file (``overview.md``, ``../about.md#rights``) is
-rewritten into a link to the page that file becomes (:func:`markup.md_link_path`).
-Before anything is rendered, this module checks that such a file is a page of
-the site (an error otherwise) and that the anchor after ``#``, and that of a
-same-page link (``#costs``), is one the page has (a warning; an error under
-``--strict``), with a did-you-mean over the site's pages and the page's anchors.
+"""What a Markdown body offers and asks for, for the link check (:mod:`.linkcheck`).
 
 It reads the Markdown source, never the HTML: links, reference definitions and
 headings are found by one linear scan per body, with code blocks and code spans
 left out as Markdown leaves them, and each heading's id is made by the toc
 extension's own ``slugify`` and ``unique``. So the check costs no second
-Markdown render, gives the same diagnostics whether a page comes from the
-cache or not, and runs on every build that is not "up to date" (those replay
-the last build's warnings). External links (any scheme, or ``//host``) and
-links to files that are not Markdown are not checked.
+Markdown render, and gives the same diagnostics whether a page comes from the
+cache or not.
 
 The anchors a page has are: the ids of its headings (when the toc extension is
 on; an attr_list ``{#id}`` when that is on), its footnotes (``fn:label``), and
@@ -26,25 +17,17 @@ with what they extend and include). Where a template computes part of an id
 from __future__ import annotations
 
 import bisect
-import difflib
 import functools
 import html
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import unquote, urlsplit
 
 from markdown.extensions.toc import slugify, unique
 
-from ..errors import Collector
-from .anchors import Anchors, LinkRules
-from .markup import CITE_WITH_SPACE_RE, md_link_path, page_source_path
-from ..model import Sheet
-from ..model.hashing import digest
-from ..folding import normalize
+from .anchors import LinkRules
+from .markup import CITE_WITH_SPACE_RE
 from ..read.citations import _CODE_SPAN_RE, _LIST_ITEM_RE, INLINE_CITE_RE, _code_lines
-from ..site import Site
 
 # (source id, quote or None) -> what a citation in a heading reads as there, e.g. "[2]"
 CiteText = Callable[[str, "str | None"], str]
@@ -83,7 +66,7 @@ _SCANNED: dict[str, Scanned] = {}  # body -> its scan: bodies are scanned again 
 _SCANNED_MAX = 1 << 16             # bodies kept, at 10,000 sheets too; the oldest go first
 
 
-def _remember(body: str, found: Scanned) -> Scanned:
+def remember(body: str, found: Scanned) -> Scanned:
     if len(_SCANNED) >= _SCANNED_MAX:
         del _SCANNED[next(iter(_SCANNED))]
     _SCANNED[body] = found
@@ -93,7 +76,7 @@ def _remember(body: str, found: Scanned) -> Scanned:
 def scan(body: str) -> Scanned:
     """What :func:`_scan` finds in ``body``, remembered in this process."""
     found = _SCANNED.get(body)
-    return found if found is not None else _remember(body, _scan(body))
+    return found if found is not None else remember(body, _scan(body))
 
 
 def _scan(body: str) -> Scanned:
@@ -216,167 +199,3 @@ def body_anchors(scanned: Scanned, rules: LinkRules, cite_text: CiteText) -> lis
 def _written_cite(source_id: str, quote: str | None) -> str:
     """A citation left as written: plain pages have no notes, and an unresolved one stays text."""
     return f"[@{source_id}" + (f' "{quote}"' if quote is not None else "") + "]"
-
-
-@dataclass
-class _Target:
-    """A Markdown file of the site that links may lead to."""
-
-    shown: str              # its path in messages
-    body: str
-    template: str           # "sheet", "page" or "home"
-    published: bool = True  # False for a draft left out of this build
-    cite_text: CiteText = _written_cite
-    scanned: Callable[[str], Scanned] = scan
-    _own: list[str] | None = None
-    _anchors: Anchors | None = None
-
-    def headings(self, rules: LinkRules) -> list[str]:
-        """The anchors its body gives (headings, footnotes), made when a link first asks."""
-        if self._own is None:
-            self._own = body_anchors(self.scanned(self.body), rules, self.cite_text)
-        return self._own
-
-    def anchors(self, rules: LinkRules) -> Anchors:
-        if self._anchors is None:
-            template = rules.templates.get(self.template, Anchors(frozenset()))
-            self._anchors = Anchors(template.ids | frozenset(self.headings(rules)), template.patterns)
-        return self._anchors
-
-
-SCAN_FORMAT = "sitegen link scan 1"
-
-
-def stored_scan(store) -> Callable[[str], Scanned]:
-    """:func:`scan`, remembered across processes in ``store`` (a records.RecordStore, or None) by a
-    digest of the body: a new build after an edit scans the edited body only. A stored value of
-    the wrong shape is ignored and the body scanned again."""
-    if store is None:
-        return scan
-
-    def scanned(body: str) -> Scanned:
-        key = digest(SCAN_FORMAT, body)
-        value = store.get_scan(key)
-        try:
-            links, headings, footnotes = value
-            found = Scanned(tuple((u, ln, c) for u, ln, c in links), tuple(headings), tuple(footnotes))
-            if all(type(u) is str and type(ln) is int and type(c) is int for u, ln, c in found.links) and \
-                    all(type(t) is str for t in found.headings + found.footnotes):
-                return _remember(body, found)  # later builds of this process find it in memory
-        except (TypeError, ValueError):
-            pass
-        found = scan(body)
-        store.put_scan(key, [found.links, found.headings, found.footnotes])
-        return found
-    return scanned
-
-
-def check_links(site: Site, rules: LinkRules, report: Collector, store=None) -> None:
-    """Report every link of the site's sheets and pages that leads to no page, or to no anchor of
-    one, and Markdown links written in topic descriptions (plain text, shown as typed)."""
-    content = site.content
-    scanned = stored_scan(store)
-    targets: dict[str, _Target] = {}
-    sources: list[tuple[str, _Target, int]] = []  # (docs-relative path, target, first body line)
-    for sheet in content.sheets.values():
-        target = _Target(sheet.path, sheet.body, "sheet", sheet.id in site.links, _cite_text(site, sheet), scanned)
-        targets[f"sheets/{sheet.id}.md"] = target
-        if target.published:
-            sources.append((f"sheets/{sheet.id}.md", target, sheet.body_line))
-    for page in content.pages.values():
-        path = page_source_path(page)
-        targets[path] = _Target(page.path, page.body, "page" if page.slug else "home", scanned=scanned)
-        sources.append((path, targets[path], page.body_line))
-    for path, source, body_line in sorted(sources, key=lambda s: s[0]):
-        for url, line, col in scanned(source.body).links:
-            _check_link(url, path, source, body_line + line - 1, col, targets, content.broken_sheets, rules, report)
-    for topic_id, topic in sorted(content.topics.items()):
-        _check_description(topic_id, topic.description, content.topic_positions.get(topic_id), report)
-
-
-@functools.lru_cache(maxsize=65536)  # the same links are looked at again on every build
-def _destination(url: str, path: str) -> tuple[str, str, str | None, str]:
-    """Where a link written in the file ``path`` leads: (kind, path as written, docs_dir-relative
-    file or None when it leaves docs_dir, anchor). Kind is "here" (only an anchor), "md" (a
-    Markdown file) or "other": external (a scheme or '//host'), absolute, or not Markdown."""
-    parts = urlsplit(url)
-    fragment = unquote(parts.fragment)
-    if parts.scheme or parts.netloc or url.startswith("/"):
-        return "other", "", None, fragment
-    if not parts.path:
-        return "here", "", None, fragment
-    if not parts.path.endswith(".md"):
-        return "other", "", None, fragment  # an asset or a page sitegen generates: not checked here
-    return "md", parts.path, md_link_path(unquote(parts.path), path), fragment
-
-
-def _check_link(url: str, path: str, source: _Target, line: int, col: int, targets: dict[str, _Target],
-                broken_sheets: frozenset[str], rules: LinkRules, report: Collector) -> None:
-    kind, written, target_path, fragment = _destination(url, path)
-    if kind == "other":
-        return
-    if kind == "here":
-        if fragment and fragment not in source.anchors(rules):
-            report.warning(source.shown, line, col, f"link to '#{fragment}': this page has no such anchor",
-                           _anchor_hint(fragment, source, rules, ""))
-        return
-    docs_prefix = source.shown[: len(source.shown) - len(path)]
-    if target_path is None:
-        report.error(source.shown, line, col, f"link to '{url}' leads out of {docs_prefix or 'docs_dir'}",
-                     "link to a .md file inside it, relative to this file")
-        return
-    target = targets.get(target_path)
-    if target is None:
-        if target_path.startswith("sheets/") and target_path[7:-3] in broken_sheets:
-            return  # the sheet's own file could not be read: reported already
-        # Compared as they would be written here, without '.md', so that a shared folder or suffix is no likeness.
-        here = posixpath.dirname(path) or "."
-        close = _closest(posixpath.relpath(target_path, here)[:-3], (posixpath.relpath(t, here)[:-3] for t in targets))
-        hint = f"did you mean '{close}.md'?" if close else "link to an existing .md file, relative to this one"
-        report.error(source.shown, line, col, f"link to '{url}': {docs_prefix}{target_path} does not exist", hint)
-        return
-    if not target.published:
-        report.warning(source.shown, line, col, f"link to '{url}': {target.shown} is a draft, left out of this build",
-                       "publish it, or build with --drafts")
-        return
-    if fragment and fragment not in target.anchors(rules):
-        report.warning(source.shown, line, col, f"link to '{url}': {target.shown} has no anchor '{fragment}'",
-                       _anchor_hint(fragment, target, rules, written))
-
-
-def _anchor_hint(fragment: str, target: _Target, rules: LinkRules, written: str) -> str:
-    """A did-you-mean over the page's anchors, or the ids of its headings."""
-    close = _closest(fragment, target.anchors(rules).ids)
-    if close:
-        return f"did you mean '{written}#{close}'?"
-    headings = target.headings(rules)
-    if headings:
-        return f"its headings' anchors are: {', '.join(headings[:8])}" + (", ..." if len(headings) > 8 else "")
-    return "link to the page without '#', or give it a heading to link to"
-
-
-def _closest(word: str, choices) -> str | None:
-    """The closest of choices, as errors.did_you_mean finds it; here the hint shows it in a link."""
-    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _cite_text(site: Site, sheet: Sheet) -> CiteText:
-    """How a citation in one of the sheet's headings reads, as markup's citation link writes it."""
-    def text(source_id: str, quote: str | None) -> str:
-        links = site.links.get(sheet.id)
-        note = links.note_index.get((source_id, normalize(quote) if quote else None)) if links else None
-        if note is None:
-            return _written_cite(source_id, quote)
-        return (quote.strip() if quote else "") + f"[{note.number}]"
-    return text
-
-
-def _check_description(topic_id: str, description: str, pos, report: Collector) -> None:
-    """Topic descriptions are plain text: a Markdown link there is shown to readers as written."""
-    match = _LINK_RE.search(description or "")
-    if match and pos is not None:
-        report.warning(pos.path, pos.line, pos.col,
-                       f"the description of topic '{topic_id}' has a Markdown link ('{match.group(0)}'), "
-                       "but descriptions are plain text: readers would see it as written",
-                       "write the description without the link; link to pages from a page or sheet body")

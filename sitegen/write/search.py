@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from . import output
@@ -62,6 +61,8 @@ def is_findable(html: bytes) -> bool:
 
 
 def pagefind_version() -> str:
+    from importlib import metadata  # here: its import costs a new process 20 ms, searched or not
+
     for name in ("pagefind_bin_extended", "pagefind_bin", "pagefind"):
         try:
             return f"{name} {metadata.version(name)}"
