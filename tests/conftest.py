@@ -177,6 +177,14 @@ class TinySite:
         write_tree(self.root, files)
         return self
 
+    def edit(self, rel: str, old: str, new: str) -> Path:
+        """Replace the first ``old`` in one file (which must hold it) by ``new``; the file's path."""
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
     def remove(self, *rels: str) -> "TinySite":
         for rel in rels:
             (self.root / rel).unlink()

@@ -224,17 +224,11 @@ def test_checking_links_is_cheap(small_site: TinySite):
 # --- a session's memo of link checks (serve) ---------------------------------------------
 
 
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_a_session_reports_the_link_problems_a_fresh_check_does_after_each_edit(small_site):
     """A file's problems are kept while it and the pages its links looked into are unchanged: an
     edit of the page a link points into (the linking sheet unchanged) still shows, and goes."""
-    sheets = small_site.content / "sheets"
-    _replace(sheets / "bridge-repairs.md", "\n---\n", "\n---\nSee [the overview](overview.md#in-short).\n\n")
+    link = "See [the overview](overview.md#in-short).\n\n"
+    small_site.edit("content/sheets/bridge-repairs.md", "\n---\n", "\n---\n" + link)
     session, config = Session(update_in_place=True), small_site.config(search=False)
     steps = [("as written", None),
              ("the heading renamed", ("## In short", "## Briefly")),
@@ -244,7 +238,7 @@ def test_a_session_reports_the_link_problems_a_fresh_check_does_after_each_edit(
     seen = {}
     for name, change in steps:
         if change:
-            _replace(sheets / "overview.md", *change)
+            small_site.edit("content/sheets/overview.md", *change)
         got = [d.format() for d in build(config, today=TODAY, session=session).warnings]
         session.settle()
         fresh = [d.format() for d in check(config, today=TODAY).warnings]

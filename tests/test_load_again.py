@@ -20,13 +20,6 @@ from sitegen.session import Session
 FERRY = "content/sheets/ferry-timetable.md"
 
 
-def _edit(site, rel: str, old: str, new: str) -> None:
-    path = site.root / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 @pytest.fixture
 def counted(monkeypatch) -> list[str]:
     """The files the loader went through one by one."""
@@ -56,10 +49,10 @@ def test_an_edited_sheet_is_loaded_alone_and_gives_what_a_whole_load_gives(small
     _outcome(small_site, session, **preview)
     assert len(counted) > 8
     steps = [
-        lambda: _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:"),
-        lambda: _edit(small_site, FERRY, "---\n", "---\ncolour: red\n"),  # still a sheet, with an error
-        lambda: (_edit(small_site, FERRY, "colour: red\n", ""),          # fixed, and one more word
-                 _edit(small_site, FERRY, "told us:", "told the gazette:")),
+        lambda: small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:"),
+        lambda: small_site.edit(FERRY, "---\n", "---\ncolour: red\n"),  # still a sheet, with an error
+        lambda: (small_site.edit(FERRY, "colour: red\n", ""),          # fixed, and one more word
+                 small_site.edit(FERRY, "told us:", "told the gazette:")),
     ]
     for step in steps:
         step()
@@ -76,13 +69,13 @@ def test_anything_else_loads_every_file(small_site, counted, change):
     preview = {"site_dir": small_site.root / "preview"}
     _outcome(small_site, session, **preview)
     if change == "a sheet that no longer parses":
-        _edit(small_site, FERRY, "title:", "title: [unclosed")
+        small_site.edit(FERRY, "title:", "title: [unclosed")
     elif change == "a new file":
         small_site.write({"content/notes.md": "# Notes\n\nA page.\n"})
     elif change == "a removed file":
         small_site.remove("content/about.md")
     else:
-        _edit(small_site, "content/sources/harbour-gazette-2024-03-01.yml", "title: Old stone bridge",
+        small_site.edit("content/sources/harbour-gazette-2024-03-01.yml", "title: Old stone bridge",
               "title: The old stone bridge")
     counted.clear()
     mine = _outcome(small_site, session, **preview)
@@ -99,7 +92,7 @@ def test_a_problem_the_scan_finds_is_reported_even_when_only_a_sheet_changed(sma
     outside = tmp_path / "outside.md"
     outside.write_text("# Outside\n", encoding="utf-8")
     (small_site.content / "outside.md").symlink_to(outside)
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     mine = _outcome(small_site, session, **preview)
     assert mine[0] == "failed" and any("symlink points outside docs_dir" in d for d in mine[1])
     assert mine == _outcome(small_site)
@@ -111,10 +104,10 @@ def test_a_sheet_edited_back_while_another_is_edited_is_loaded_as_it_now_is(smal
     session = Session(update_in_place=True)
     preview = {"site_dir": small_site.root / "preview"}
     _outcome(small_site, session, **preview)
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     _outcome(small_site, session, **preview)
-    _edit(small_site, FERRY, "Mara Quill told us:", "Mara Quill said:")
-    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")
+    small_site.edit(FERRY, "Mara Quill told us:", "Mara Quill said:")
+    small_site.edit("content/sheets/overview.md", "---\n", "---\n\n")
     counted.clear()
     build(small_site.config(**preview), today=TODAY, session=session)
     assert counted == []

@@ -31,13 +31,6 @@ def _db(site) -> sqlite3.Connection:
     return sqlite3.connect(site.root / ".sitegen-cache" / "records.sqlite")
 
 
-def _edit(site, rel: str, old: str, new: str) -> None:
-    path = site.root / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _counters(stderr: str) -> dict[str, int]:
     found = {}
     for line in stderr.splitlines():
@@ -61,7 +54,7 @@ def test_a_new_process_after_a_one_sheet_edit_parses_one_file_and_checks_one_she
     first = small_site.run("build", "--timings")
     assert first.returncode == 0, first.stderr
     assert _counters(first.stderr)["parsed"] >= 8
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told the gazette:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told the gazette:")
     second = small_site.run("build", "--timings")
     assert second.returncode == 0, second.stderr
     assert _counters(second.stderr) == {"hashed": 1, "parsed": 1, "checked": 1, "scanned": 1}
@@ -69,13 +62,13 @@ def test_a_new_process_after_a_one_sheet_edit_parses_one_file_and_checks_one_she
 
 
 EDITS = {
-    "body": lambda s: _edit(s, FERRY, "Mara Quill said:", "Mara Quill told us:"),
-    "front matter": lambda s: _edit(s, FERRY, "title: The harbour ferry's winter timetable", "title: Winter ferries"),
-    "source yml": lambda s: _edit(s, GAZETTE, "title: Old stone bridge to reopen in April",
+    "body": lambda s: s.edit(FERRY, "Mara Quill said:", "Mara Quill told us:"),
+    "front matter": lambda s: s.edit(FERRY, "title: The harbour ferry's winter timetable", "title: Winter ferries"),
+    "source yml": lambda s: s.edit(GAZETTE, "title: Old stone bridge to reopen in April",
                                   "title: The old bridge reopens in April"),
-    "topics.yml": lambda s: _edit(s, "content/data/topics.yml", "name: Ferries", "name: Harbour ferries"),
+    "topics.yml": lambda s: s.edit("content/data/topics.yml", "name: Ferries", "name: Harbour ferries"),
     "delete a sheet": lambda s: (s.remove("content/sheets/bridge-repairs.md"),
-                                 _edit(s, "content/sheets/overview.md", "related: [bridge-repairs, ferry-timetable]",
+                                 s.edit("content/sheets/overview.md", "related: [bridge-repairs, ferry-timetable]",
                                        "related: [ferry-timetable]")),
     "add a sheet": lambda s: s.write({"content/sheets/new-crossing.md": (
         "---\ntitle: A new crossing\nsummary: One more.\nas_of: 2024-03-02\ntopics: [ferries]\n---\n"
@@ -98,11 +91,11 @@ def test_the_site_built_with_the_record_cache_equals_a_cold_build(small_site, ed
 
 def test_breaking_a_quote_then_fixing_it_gives_the_cold_site(small_site):
     build(small_site.config(), today=TODAY)
-    _edit(small_site, FERRY, '"We will not cut a single crossing,"', '"We will cut every crossing,"')
+    small_site.edit(FERRY, '"We will not cut a single crossing,"', '"We will cut every crossing,"')
     with pytest.raises(ContentError):
         build(small_site.config(), today=TODAY)
-    _edit(small_site, FERRY, '"We will cut every crossing,"', '"We will not cut a single crossing,"')
-    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")  # else the first build's site is current
+    small_site.edit(FERRY, '"We will cut every crossing,"', '"We will not cut a single crossing,"')
+    small_site.edit("content/sheets/overview.md", "---\n", "---\n\n")  # else the first build's site is current
     result = build(small_site.config(), today=TODAY)
     # the ferry's record of the failed build is replaced; its check was not kept, the first build's is used
     assert (result.stats["parsed"], result.stats["checked"]) == (2, 1)
@@ -146,7 +139,7 @@ def test_a_damaged_database_is_rebuilt_and_the_site_is_the_cold_one(small_site, 
     build(small_site.config(), today=TODAY)
     path = small_site.root / ".sitegen-cache" / "records.sqlite"
     DAMAGE[damage](path)
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     build(small_site.config(), today=TODAY)
     _cold(small_site)
     db = _db(small_site)
@@ -165,7 +158,7 @@ def test_a_hand_edited_entry_is_ignored(small_site):
     assert forged != value and json.loads(forged)
     db.execute("UPDATE records SET value = ? WHERE kind = 'sheet' AND shown = ?", (forged, FERRY))
     db.commit()
-    _edit(small_site, "content/sheets/overview.md", "---\n", "---\n\n")  # something to build
+    small_site.edit("content/sheets/overview.md", "---\n", "---\n\n")  # something to build
     result = build(small_site.config(), today=TODAY)
     assert result.stats["parsed"] == 2  # the edited sheet, and the forged entry's
     assert "Forged title" not in str(snapshot(small_site.site_dir))
@@ -177,7 +170,7 @@ def test_a_racily_clean_file_is_hashed_again(small_site):
     on coarse file systems: its recorded sha256 is not trusted while the two times are close."""
     build(small_site.config(), today=TODAY)
     path = small_site.root / FERRY
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill sayd:")  # same size
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill sayd:")  # same size
     st = path.stat()
     db = _db(small_site)  # as a coarse clock would have it: the stat recorded is the stat now
     db.execute("UPDATE files SET stat = ?, recorded = ? WHERE path = ?",
@@ -196,7 +189,7 @@ def test_a_file_hashed_long_after_its_last_change_is_not_opened(small_site, monk
     opened = []
     real_open = open
     monkeypatch.setattr("builtins.open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     opened.clear()
     result = build(small_site.config(), today=TODAY)
     content = [p for p in opened if str(small_site.content) in p]
@@ -213,14 +206,14 @@ def test_a_database_another_process_writes_is_read_but_not_written(small_site):
     assert holder.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+        small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
         result = build(small_site.config(), today=TODAY)
         assert result.stats["parsed"] == 1
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     _cold(small_site)
-    _edit(small_site, FERRY, "Mara Quill told us:", "Mara Quill said:")
+    small_site.edit(FERRY, "Mara Quill told us:", "Mara Quill said:")
     # The records of the first build are all there still: the sheet as it was is not parsed again.
     assert build(small_site.config(), today=TODAY).stats["parsed"] == 0
 
@@ -254,7 +247,7 @@ def test_a_session_looks_at_every_row_again_when_another_process_wrote_the_store
     build(small_site.config(), today=TODAY)  # another process: its own connection
     assert extra in _shown_rows(small_site)
     small_site.remove(extra)
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     build(config, today=TODAY, session=session)
     assert extra not in _shown_rows(small_site)
 
@@ -294,7 +287,7 @@ def test_a_stored_link_scan_of_the_wrong_shape_is_scanned_again(small_site):
     forged = '[[[1, "x", 1]], [], []]'  # a checksum that matches, a shape that does not
     db.execute("UPDATE scans SET value = ?, checksum = ? WHERE key = ?", (forged, records.digest("scan", key, forged), key))
     db.commit()
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     result = build(small_site.config(), today=TODAY)
     assert result.stats["scanned"] == db.execute("SELECT count(*) FROM scans").fetchone()[0]
     assert not result.warnings

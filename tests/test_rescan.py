@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 
 import pytest
 import watchdog.events
@@ -19,14 +18,6 @@ from sitegen.session import Session
 from sitegen.watch import EventObserver, MissedEvents, NoteChanges, PollingObserver
 
 FERRY = "content/sheets/ferry-timetable.md"
-
-
-def _edit(site, rel: str, old: str, new: str) -> Path:
-    path = site.root / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 def _scanned(config, previous=None, changed=()):
@@ -45,7 +36,7 @@ def _same(a, b) -> None:
 def test_a_rescan_of_an_edited_file_equals_a_full_scan_and_hashes_that_file_alone(small_site):
     config = small_site.config()
     before = _scanned(config)
-    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    path = small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     again = _scanned(config, before, [path])
     assert again.from_events and again.hashed == 1
     _same(again, _scanned(config))
@@ -98,7 +89,7 @@ def test_a_file_with_two_names_makes_every_rescan_a_full_scan(small_site, alias)
     second.symlink_to(ferry) if alias == "symbolic link" else os.link(ferry, second)
     before = _scanned(config)
     assert before.aliased
-    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    path = small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     assert _scanned(config, before, [path]) is None
 
 
@@ -119,7 +110,7 @@ def test_a_session_with_a_change_log_scans_what_the_events_named(small_site, tmp
     session, log, config = _site_with_log(small_site)
     build(config, today=TODAY, session=session)  # the log is unknown at first: everything is scanned
     session.settle()
-    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    path = small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     log.add(str(path))
     result = build(config, today=TODAY, session=session)
     session.settle()
@@ -134,7 +125,7 @@ def test_the_log_is_trusted_until_it_is_forgotten(small_site, tmp_path):
     session, log, config = _site_with_log(small_site)
     build(config, today=TODAY, session=session)
     session.settle()
-    _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     assert build(config, today=TODAY, session=session).up_to_date
     session.settle()
     log.forget()
@@ -217,7 +208,7 @@ def test_a_serve_rebuild_after_one_edit_looks_at_that_file_and_the_pages_it_writ
     session, log, config = _site_with_log(small_site)
     build(config, today=TODAY, session=session)
     session.settle()
-    path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+    path = small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
     log.add(str(path))
     looked = []
     real_stat = os.stat
@@ -253,7 +244,7 @@ def test_serve_watches_before_its_first_build_so_the_second_scans_only_the_saved
         assert condition()
     try:
         wait_for(lambda: preview._rebuilds == 1 and not preview._site_lock.locked())
-        path = _edit(small_site, FERRY, "Mara Quill said:", "Mara Quill told us:")
+        path = small_site.edit(FERRY, "Mara Quill said:", "Mara Quill told us:")
         wait_for(lambda: preview._rebuilds == 2 and not preview._site_lock.locked())
         assert preview.session.last_scan is not None and preview.session.last_scan.from_events
         assert preview.session.last_scan.hashed == 1

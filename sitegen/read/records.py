@@ -120,12 +120,7 @@ class RecordStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None, check_same_thread=False)
         try:
-            # A cache: a commit need not reach the disk before the build goes on (no fsync in WAL
-            # mode with synchronous=NORMAL); a crash of the machine may lose the last builds' rows
-            # but leaves the file consistent, and every value is verified when read.
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            cache_journal(db)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if self._has_meta(db) else None
             if row is None or row[0] != FORMAT:  # foreign or of another version: start afresh
                 for table in ("meta", "files", "records", "checks", "scans"):
@@ -304,6 +299,16 @@ class RecordStore:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def cache_journal(db: sqlite3.Connection) -> None:
+    """A cache's journal: a commit need not reach the disk before the build goes on (no fsync in
+    WAL mode with synchronous=NORMAL), and a reader is not kept waiting by a writer. A crash of
+    the machine may lose the last builds' rows but leaves the file consistent; every value is
+    verified when read."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
 
 
 class _transaction:

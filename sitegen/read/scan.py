@@ -78,7 +78,7 @@ def scan(config: SiteConfig, known: dict, keep: int = 0, limit: int | None = Non
     editors' leftovers and symlinks that leave docs_dir are skipped as the loader always has.
     A file whose stat matches ``known`` (and was not racily clean) is not opened; the others are
     hashed, and their bytes kept when at most ``keep`` (without ``hashing``, only stat'ed)."""
-    limit = max(config.max_file_size, config.max_asset_size) if limit is None else limit
+    limit = read_limit(config) if limit is None else limit
     found = Scan([], Collector(), [], {})
 
     def visit(folder: str, prefix: str) -> None:
@@ -132,7 +132,7 @@ def rescan(config: SiteConfig, previous: Scan, changed: set[str], keep: int = 0)
         if path not in places or os.path.islink(path) or not os.path.isfile(path):
             return None
         wanted.append(path)
-    limit = max(config.max_file_size, config.max_asset_size)
+    limit = read_limit(config)
     found = Scan(list(previous.files), previous.report, [], dict(previous.stats), dict(previous.known),
                  from_events=True)
     for path in wanted:
@@ -172,6 +172,11 @@ def _source_file(config: SiteConfig, found: Scan, known: dict, rel: str, path: s
         found.known[path] = (stat, sha, when)
     found.stats[path] = stat
     return SourceFile(rel, path, config.shown(path), stat, sha, raw, part)
+
+
+def read_limit(config: SiteConfig) -> int:
+    """Bytes beyond which a file is not hashed: the loader refuses it, or never reads it."""
+    return max(config.max_file_size, config.max_asset_size)
 
 
 def fingerprint_file(path: str | Path, keep: int, limit: int) -> tuple[bytes | None, bytes]:

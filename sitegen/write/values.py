@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.graph import digest_of
+from ..read.records import cache_journal
 
 FORMAT = 1
 
@@ -39,9 +40,7 @@ class ValueStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=2, isolation_level=None)
-                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # as records.sqlite: no fsync
-                    db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
+                cache_journal(db)
                 db.execute("CREATE TABLE IF NOT EXISTS value (digest TEXT PRIMARY KEY, kind TEXT, text TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (format INTEGER)")
                 if db.execute("SELECT format FROM meta").fetchall() != [(FORMAT,)]:
