@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
 
 import pytest
 
+import sitegen.build as build_module
 from sitegen.build import build, static_files
 from sitegen.errors import ContentError, UsageError
 from sitegen.write.output import MARKER
@@ -264,3 +266,27 @@ def test_missing_templates_folder_is_a_usage_error(tiny_site):
         2, "the templates folder 'my-theme' does not exist; set theme.custom_dir in mkdocs.yml to the folder "
            "that holds the site's templates\n")
     assert site.run("check").returncode == 0  # checking needs no templates
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_build_pauses_automatic_collection_and_gives_the_callers_setting_back(small_site, monkeypatch, enabled):
+    """Automatic collection is off while a build (one of a new process too) loads and checks the
+    site, and the caller's setting is back after the build and after a failed one."""
+    seen = []
+    resolve = build_module.resolve
+
+    def noting(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return resolve(*args, **kwargs)
+    monkeypatch.setattr(build_module, "resolve", noting)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        build(small_site.config())
+        assert seen == [False] and gc.isenabled() is enabled
+        small_site.edit("content/sheets/ferry-timetable.md", "title:", "title: [")
+        with pytest.raises(ContentError):
+            build(small_site.config())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
