@@ -377,7 +377,7 @@ def _build_changed(config: SiteConfig, lock: output.SiteLock, session: Session, 
         untouched = plan.reused
         clock.lap("render")
     else:
-        with session.collection_resumed():
+        with session.collection_resumed(len(plan.pending)):
             files = _publish(plan, config, copies, cache, lock, salt, jobs, clock, stats)
     # The pages were made from the bytes the fingerprint hashed; an asset is copied when its
     # turn comes. If anything under docs_dir changed meanwhile, record nothing, so that the

@@ -12,6 +12,7 @@ import pytest
 import sitegen.build as build_module
 from sitegen.build import build, static_files
 from sitegen.errors import ContentError, UsageError
+from sitegen.session import RESUME_AT, Session
 from sitegen.write.output import MARKER
 
 from conftest import REPO, TEMPLATES, TinySite, leftovers, snapshot
@@ -268,10 +269,12 @@ def test_missing_templates_folder_is_a_usage_error(tiny_site):
     assert site.run("check").returncode == 0  # checking needs no templates
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_a_build_pauses_automatic_collection_and_gives_the_callers_setting_back(small_site, monkeypatch, enabled):
+@pytest.mark.parametrize("enabled, frozen", [(True, False), (False, False), (True, True)])
+def test_a_build_pauses_automatic_collection_and_gives_the_callers_setting_back(small_site, monkeypatch, enabled,
+                                                                                frozen):
     """Automatic collection is off while a build (one of a new process too) loads and checks the
-    site, and the caller's setting is back after the build and after a failed one."""
+    site; the caller's setting is back after the build and after a failed one, and what the
+    caller froze stays frozen."""
     seen = []
     resolve = build_module.resolve
 
@@ -282,11 +285,31 @@ def test_a_build_pauses_automatic_collection_and_gives_the_callers_setting_back(
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
+        if frozen:
+            gc.freeze()
         build(small_site.config())
-        assert seen == [False] and gc.isenabled() is enabled
+        assert seen == [False] and gc.isenabled() is enabled and (gc.get_freeze_count() > 0) is frozen
         small_site.edit("content/sheets/ferry-timetable.md", "title:", "title: [")
         with pytest.raises(ContentError):
             build(small_site.config())
-        assert gc.isenabled() is enabled
+        assert gc.isenabled() is enabled and (gc.get_freeze_count() > 0) is frozen
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
+
+
+def test_automatic_collection_runs_while_a_large_change_is_rendered():
+    """Hundreds of pages may make cyclic garbage in proportion to them; a few pages are rendered
+    with collection still off."""
+    session, was = Session(), gc.isenabled()
+    try:
+        gc.enable()
+        with session.collection_paused():
+            with session.collection_resumed(RESUME_AT + 1):
+                assert gc.isenabled()
+            assert not gc.isenabled()
+            with session.collection_resumed(RESUME_AT):
+                assert not gc.isenabled()
+        assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
