@@ -46,6 +46,12 @@ class Scan:
     from_events: bool = False                          # the last scan again, with only the files events named
     aliased: bool = False                              # a file read through a link, or two names of one file
 
+    def drop_bytes(self) -> None:
+        """Let the files' bytes go once they are loaded, in a build no other follows: what remains
+        (names, stats, hashes) is all the rest of it reads (9 MB of 130 at 1,000 sheets)."""
+        for file in self.files:
+            file.raw = None
+
 
 class ChangeLog:
     """The files changed since the last scan, as file events name them (serve's watcher), so that
