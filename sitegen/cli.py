@@ -7,8 +7,11 @@ message of the SitegenError it raised; the exit code comes from the error
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -302,3 +305,28 @@ def deploy(config_file: str, remote: str, branch: str, create: bool, push: bool,
         where = f"{result.remote}/{result.branch}" if result.pushed else f"the local branch {result.branch} (not pushed)"
         click.echo(f"deployed {result.source} to {where} as {result.commit}: {result.files} files", err=True)
     _run(action)
+
+
+def run() -> None:
+    """The console command: :func:`main`, then an exit without the interpreter's teardown, which
+    frees a build's objects one by one (0.13 s of a 1 s one-sheet edit at 1,000 sheets). What an
+    exit must do still happens: exit handlers run and output is flushed; while another thread is
+    still running, the usual exit waits for it."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    if not isinstance(code, int):  # None, or a message (as sys.exit takes them)
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 1
+    os._exit(code)

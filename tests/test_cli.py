@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, sitegen_env
 
 # The shipped copy of the crawled seed (../seeds/000_f5c579eb713ad8c1.txt), byte for byte.
 SEED = REPO / "content" / "sources" / "xinhua-2024-12-20-fm-briefing.txt"
@@ -26,6 +28,23 @@ def test_exit_0_when_all_is_well(tiny_site):
     built = site.run("build")
     assert built.returncode == 0
     assert built.stderr.startswith("built ") and built.stderr.endswith(" s; 0 errors, 0 warnings\n")
+
+
+@pytest.mark.parametrize("files, code", [({}, 0), ({"content/sheets/bad.md": BAD_QUOTE}, 1)])
+def test_the_quick_exit_runs_exit_handlers_flushes_output_and_keeps_the_code(tiny_site, files, code):
+    """The console command skips the interpreter's teardown, not what an exit must do."""
+    site = tiny_site(files)
+    program = ("import atexit, sys\n"
+               "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+               "sys.stdout.write('x' * 200000)\n"
+               "sys.stdout.write('end')\n"  # a short write stays in the buffer until it is flushed
+               "sys.argv = ['sitegen', 'check']\n"
+               "from sitegen.cli import run\n"
+               "run()\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=site.root, env=sitegen_env(PYTHONUNBUFFERED=None),
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (code, "x" * 200000 + "end")
+    assert done.stderr.endswith(("0 errors" if code == 0 else "1 error") + ", 0 warnings\nhandler ran\n")
 
 
 def test_exit_1_on_content_errors(tiny_site):

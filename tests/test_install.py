@@ -67,7 +67,7 @@ def test_the_wheel_carries_the_theme_the_starter_and_the_metadata(dist):
     # PyPI shows the description on its own: no relative link or image may be in it
     assert re.findall(r"\]\((?!https?://)[^)]*\)", description) == []
     entry_points = zipfile.ZipFile(wheel).read(f"{dist_info}/entry_points.txt").decode()
-    for line in ("sitegen = sitegen.cli:main", "sitegen = sitegen.mkdocs_plugin:SitegenPlugin",
+    for line in ("sitegen = sitegen.cli:run", "sitegen = sitegen.mkdocs_plugin:SitegenPlugin",
                  "factsheet = sitegen.themes.factsheet"):
         assert line in entry_points
 
