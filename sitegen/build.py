@@ -365,10 +365,8 @@ def _build_changed(config: SiteConfig, lock: output.SiteLock, session: Session, 
     """Something changed since the last build: load, check, plan, write, record."""
     loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
     inputs.contents = {}  # parsed now: let the bytes go before rendering
-    if one_off:  # nobody builds again with this session: free them for the render
-        session.forget_sources()
-        if inputs.scan is not None:
-            inputs.scan.drop_bytes()
+    if one_off:
+        session.forget_sources()  # nobody builds again with this session: free them for the render
     copies = static_files(config, loaded.assets)
     plan = plan_pages(site, config, cache, session)
     clock.lap("plan")

@@ -317,12 +317,9 @@ def run() -> None:
         code = 0
     except SystemExit as done:
         code = done.code
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    others = any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+    if others or type(code) is not int:  # a thread to wait for, or a code only sys.exit knows how to show
         sys.exit(code)
-    if not isinstance(code, int):  # None, or a message (as sys.exit takes them)
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = 0 if code is None else 1
     atexit._run_exitfuncs()
     try:
         sys.stdout.flush()

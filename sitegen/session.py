@@ -168,3 +168,5 @@ class Session(CheckMemo):
         citation checks, link checks), keeping the views the pages are being rendered from."""
         self.clear_check()
         self.links_memo = LinkMemo()
+        if self.last_scan is not None:
+            self.last_scan.drop_bytes()
