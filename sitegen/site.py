@@ -11,7 +11,7 @@ from .folding import normalize
 from .model import Content, Sheet, Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """One numbered citation of a sheet: a source, and maybe a located quote."""
 
@@ -21,7 +21,7 @@ class Note:
     anchor: str | None  # id of the highlighted passage on the source page, if shown there
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A located quote in a source's stored text."""
 

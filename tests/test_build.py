@@ -283,6 +283,7 @@ def test_a_build_pauses_automatic_collection_and_gives_the_callers_setting_back(
         return resolve(*args, **kwargs)
     monkeypatch.setattr(build_module, "resolve", noting)
     was = gc.isenabled()
+    gc.unfreeze()  # what an earlier test's session froze (Session.settle) is not this caller's
     try:
         (gc.enable if enabled else gc.disable)()
         if frozen:

@@ -43,6 +43,23 @@ def test_an_entry_is_current_while_every_digest_it_read_is_unchanged():
     assert not graph_of({"word:a": "x", "word:b": "w"}, first.memo).current(deps)
 
 
+def test_a_shared_value_is_made_once_and_every_reader_records_what_making_it_read():
+    graph = graph_of({"word:a": "x", "word:b": "y"})
+    made = []
+
+    def make():
+        made.append(1)
+        graph.read("word", "a")
+        return graph.value("upper", "b")
+    with graph.recording() as first:
+        one = graph.shared("ref", make)
+    with graph.recording() as second:  # the reader that did not make it still depends on word:a
+        two = graph.shared("ref", make)
+    assert one is two == "Y" and made == [1]
+    assert first == second == {"word:a": "x", "upper:b": graph.digest("upper:b")}
+    assert "ref" not in graph.memo.entries
+
+
 def test_a_derived_value_that_comes_out_the_same_stops_the_change():
     """Early cut-off: a sheet body edit does not change its card, so listings stay current."""
     first = graph_of({"word:a": "Same"})

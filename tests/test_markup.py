@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import jinja2
 import pytest
+from markupsafe import Markup
 
 from sitegen.config import DEFAULT_EXTENSIONS
 from sitegen.render.markup import MarkdownRenderer, md_link_path, md_link_target, page_source_path, sanitize
+from sitegen.render.views import Lazy
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +245,15 @@ def test_a_bare_citation_marker_sits_on_the_word_before_it(md, text):
 
 def test_a_quoted_citation_keeps_the_space_before_its_quotation(md):
     assert md.render('He said [@src "the words"].', lookup).startswith('<p>He said <span class="cited"><q>')
+
+
+def test_a_lazy_piece_of_html_is_made_once_when_a_template_first_prints_or_tests_it():
+    """A sheet's JSON-LD and a source's marked text wait for their page (memory is not held from
+    planning on); printed, they are the safe HTML they would have been, made once."""
+    made = []
+    piece = Lazy(lambda: made.append(1) or Markup('<mark data-q="q-1">a &amp; b</mark>'))
+    template = jinja2.Environment(autoescape=True).from_string("{% if p %}[{{ p }}]{% endif %}{{ p }}")
+    assert made == []
+    assert template.render(p=piece) == '[<mark data-q="q-1">a &amp; b</mark>]<mark data-q="q-1">a &amp; b</mark>'
+    assert made == [1]
+    assert not Lazy(lambda: Markup("")) and template.render(p=Lazy(lambda: Markup(""))) == ""

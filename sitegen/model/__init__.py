@@ -34,14 +34,14 @@ def is_id(text: object) -> bool:
     return isinstance(text, str) and ID_RE.fullmatch(text) is not None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Pos:
     path: str
     line: int
     col: int
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class PartialDate:
     """A date known to the year, the month or the day: 2019, 2019-05, 2019-05-01."""
 
@@ -81,7 +81,7 @@ def human_date(value: dt.date) -> str:
     return PartialDate.from_date(value).human()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cite:
     """A pointer from a claim to a source, optionally with a verbatim quote."""
 
@@ -91,27 +91,27 @@ class Cite:
     quote_pos: Pos | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyFact:
     text: str
     cite: Cite
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
     label: str
     value: str
     cite: Cite
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     date: PartialDate
     text: str
     cite: Cite
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sheet:
     id: str
     path: str                  # path shown in messages, relative to the project root
@@ -136,7 +136,7 @@ class Sheet:
         return self.positions.get(key) or Pos(self.path, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     id: str
     path: str
@@ -158,7 +158,7 @@ class Source:
         return self.positions.get(key) or Pos(self.path, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Topic:
     id: str
     name: str
@@ -166,7 +166,7 @@ class Topic:
     digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     id: str
     name: str
@@ -178,7 +178,7 @@ class Entity:
     digest: str = field(default="", compare=False)  # set by the loader: equal digest, equal record
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     """A plain Markdown page (home, about, methodology...)."""
 

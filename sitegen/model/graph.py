@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -35,7 +36,8 @@ BY_INPUTS = frozenset({"sheet-view", "source-view"})
 
 
 def node(kind: str, key: str) -> str:
-    return f"{kind}:{key}"
+    """Interned: the same name is a key of many pages' recorded reads, and one string serves them all."""
+    return sys.intern(f"{kind}:{key}")
 
 
 def kind_of(name: str) -> str:
@@ -161,6 +163,7 @@ class Graph:
         self.builders: dict[str, Callable[[str], Any]] = {}  # derived kind -> key -> value
         self._current: dict[str, str] = {}     # node -> digest, once known in this build
         self._frames: list[Deps] = []
+        self._shared: dict[Any, tuple[Any, tuple]] = {}  # key -> (value, what making it read), this build's
 
     # -- reading ---------------------------------------------------------------
     def read(self, kind: str, key: str) -> None:
@@ -181,6 +184,19 @@ class Graph:
         if self._frames:
             self._frames[-1][name] = entry.digest
         return entry.value
+
+    def shared(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A small value made once in this build and handed to every reader (a source's reference
+        in each of its notes), which records what making it read, as if it had made it. Unlike
+        :meth:`value` it has no node: it is never checked, kept or found by its readers."""
+        found = self._shared.get(key)
+        if found is None:
+            with self.recording() as deps:
+                value = make()
+            found = self._shared[key] = (value, tuple(deps.items()))  # a tuple: there are many, each small
+        if self._frames:
+            self._frames[-1].update(found[1])
+        return found[0]
 
     @contextmanager
     def recording(self) -> Iterator[Deps]:

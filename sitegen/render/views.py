@@ -9,7 +9,6 @@ This keeps templates simple and lets the data exports reuse the same views.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 from collections.abc import Mapping
@@ -21,13 +20,10 @@ from ..config import SiteConfig
 from .markup import LazyMarkdown, MarkdownBodies, page_source_path
 from ..model import routes
 from ..model import RIGHTS_NAMES, SOURCE_KIND_NAMES, Sheet, Source, human_date
-from ..folding import PARAGRAPH_BREAK
 from ..model.graph import Graph
 from ..site import Note, Passage, SheetLinks, Site
+from .sourcetext import source_text_html
 
-# Where an excerpt leaves text out: "[…]" to the eye, words to a screen reader.
-_GAP = '<p class="gap"><span aria-hidden="true">[\u2026]</span><span class="vh">Text left out.</span></p>'
-_PARAGRAPH_BREAK = PARAGRAPH_BREAK  # the paragraphs a quote must stay within are the ones shown
 
 
 def absolute(config: SiteConfig, url: str) -> str:
@@ -48,6 +44,27 @@ def json_for_script(data) -> Markup:
     text = json.dumps(data, ensure_ascii=False, sort_keys=False, indent=None, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class Lazy:
+    """Safe HTML made when a template first prints or tests it. A sheet's JSON-LD and a source's
+    marked-up text are shown by their own page alone: made ahead, each would be held from
+    planning until that page is rendered."""
+
+    __slots__ = ("_make", "_html")
+
+    def __init__(self, make):
+        self._make, self._html = make, None
+
+    def __html__(self) -> str:
+        if self._html is None:
+            self._html, self._make = self._make(), None
+        return self._html
+
+    __str__ = __html__
+
+    def __bool__(self) -> bool:
+        return bool(self.__html__())
 
 
 class View(Mapping):
@@ -176,6 +193,10 @@ class Views:
                 "aliases": list(e.aliases)}
 
     def source_ref(self, source_id: str) -> View:
+        """A source as its notes show it: one View per source in a build, whoever cites it."""
+        return self.graph.shared(("source-ref", source_id), lambda: self._source_ref(source_id))
+
+    def _source_ref(self, source_id: str) -> View:
         source = self.source_record(source_id)
         return View({
             "id": source.id, "title": source.title, "publisher": source.publisher,
@@ -260,7 +281,7 @@ class Views:
             "absolute_url": absolute(self.config, routes.sheet(sheet.id)),
         })
         view["cite_text"], view["cite_bibtex"] = self._citation(sheet, view["absolute_url"])
-        view["jsonld"] = json_for_script(self._jsonld(sheet, view, sources))
+        view["jsonld"] = Lazy(lambda: json_for_script(self._jsonld(sheet, view, sources)))
         return View(view)
 
     def page(self, slug: str) -> dict:
@@ -327,64 +348,12 @@ class Views:
             "language": source.language, "retrieved": source.retrieved.isoformat() if source.retrieved else "",
             "sha256": source.sha256, "has_text": source.text is not None,
             "rights_name": RIGHTS_NAMES[source.rights], "rights": source.rights,
-            "text_html": Markup(self.source_text_html(source, passages)),
+            "text_html": Lazy(lambda: Markup(source_text_html(source, passages))),
             "passages": len(passages),
             "anchors": [p.anchor for p in passages] if source.rights != "metadata-only" else [],
             "cited_by": [self.sheet_card(s) for s in self.citing(source_id)],
         })
         return View(view)
-
-    def source_text_html(self, source: Source, passages: list[Passage]) -> str:
-        """The stored text as far as `rights` allows, cited passages marked and anchored."""
-        if source.text is None or source.rights == "metadata-only":
-            return ""
-        text = source.text
-        paragraphs, start = [], 0
-        for match in _PARAGRAPH_BREAK.finditer(text):
-            paragraphs.append((start, match.start()))
-            start = match.end()
-        paragraphs.append((start, len(text)))
-        paragraphs = [(a, b) for a, b in paragraphs if text[a:b].strip()]
-        excerpts = source.rights == "excerpts"
-        parts, skipped = [], False
-        for a, b in paragraphs:
-            inside = [p for p in passages if p.start < b and p.end > a]
-            if excerpts and not inside:
-                skipped = True
-                continue
-            if skipped or (excerpts and not parts and a > paragraphs[0][0]):
-                parts.append(_GAP)
-            skipped = False
-            parts.append(f"<p>{_highlight(text, a, b, inside)}</p>")
-        if excerpts and skipped and parts:
-            parts.append(_GAP)
-        return "\n".join(parts)
-
-
-def _highlight(text: str, start: int, end: int, passages: list[Passage]) -> str:
-    """Escape text[start:end], wrapping cited passages in <mark> with anchors at their starts.
-
-    Each <mark> names, in data-q, the anchors of the passages it belongs to, so
-    a passage split by an overlapping one can still be emphasised as a whole.
-    """
-    cuts = {start, end}
-    for p in passages:
-        cuts.update(x for x in (p.start, p.end) if start < x < end)
-    anchors = {max(p.start, start): [] for p in passages}
-    for p in passages:
-        if p.start >= start:
-            anchors[p.start].append(p.anchor)
-    out, points = [], sorted(cuts)
-    for a, b in zip(points, points[1:]):
-        for anchor in anchors.get(a, []):
-            out.append(f'<span class="anchor" id="{anchor}"></span>')
-        chunk = html.escape(text[a:b], quote=False).replace("\r\n", "\n").replace("\n", "<br>\n")
-        covering = [p.anchor for p in passages if p.start < b and p.end > a]
-        if covering:  # data-q lets the page's CSS light up a whole passage when its anchor is the :target
-            out.append(f'<mark data-q="{" ".join(covering)}">{chunk}</mark>')
-        else:
-            out.append(chunk)
-    return "".join(out)
 
 
 def link_host(url: str | None) -> str:
