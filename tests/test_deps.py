@@ -60,6 +60,21 @@ def test_a_shared_value_is_made_once_and_every_reader_records_what_making_it_rea
     assert "ref" not in graph.memo.entries
 
 
+def test_a_view_only_its_own_page_reads_is_made_for_each_reader_and_never_kept():
+    """A sheet's or source's whole view (BY_INPUTS) is not held from planning to rendering: its entry
+    keeps what it read and its digest, and every reader gets a view made for it."""
+    graph = graph_of({"word:a": "x"})
+    made = []
+    graph.builders["sheet-view"] = lambda key: (graph.read("word", key), made.append(key), {"text": "X"})[2]
+    with graph.recording() as first:
+        one = graph.value("sheet-view", "a")
+    with graph.recording() as second:
+        two = graph.value("sheet-view", "a")
+    assert one == two == {"text": "X"} and one is not two and made == ["a", "a"]
+    assert first == second and graph.memo.entries["sheet-view:a"].value is None
+    assert graph.memo.entries["sheet-view:a"].deps == {"word:a": "x"}
+
+
 def test_a_derived_value_that_comes_out_the_same_stops_the_change():
     """Early cut-off: a sheet body edit does not change its card, so listings stay current."""
     first = graph_of({"word:a": "Same"})

@@ -31,7 +31,9 @@ Deps = dict[str, str]  # node -> its digest when it was read
 PERSISTED = frozenset({"export"})
 # Derived kinds whose digest is that of what they read, not of their value: nothing reads them
 # but their own page (and a sheet's export lines, which have their own value digest), so
-# hashing a whole sheet's or source's view would cost time and cut nothing off.
+# hashing a whole sheet's or source's view would cost time and cut nothing off. Their values
+# are not kept either: made again by each reader, they are never all held at once (at 10,000
+# sheets that was a fifth of a build's memory).
 BY_INPUTS = frozenset({"sheet-view", "source-view"})
 
 
@@ -180,10 +182,12 @@ class Graph:
         if entry is not None and entry.value is None and kind in PERSISTED and self.store is not None:
             entry.value = self.store.get(entry.digest, kind)
         if entry is None or entry.value is None:
-            entry = self._make(name, kind, key)
+            entry, value = self._make(name, kind, key)
+        else:
+            value = entry.value
         if self._frames:
             self._frames[-1][name] = entry.digest
-        return entry.value
+        return value
 
     def shared(self, key: Any, make: Callable[[], Any]) -> Any:
         """A small value made once in this build and handed to every reader (a source's reference
@@ -215,7 +219,7 @@ class Graph:
         if found is None:
             kind, key = name.split(":", 1)
             if kind in self.builders:
-                entry = self._checked(name) or self._make(name, kind, key)
+                entry = self._checked(name) or self._make(name, kind, key)[0]
                 found = entry.digest
             else:
                 found = self._leaf(kind, key)
@@ -315,14 +319,16 @@ class Graph:
             return entry
         return None
 
-    def _make(self, name: str, kind: str, key: str) -> Entry:
+    def _make(self, name: str, kind: str, key: str) -> tuple[Entry, Any]:
+        """The node's new entry (holding its value unless it is of a BY_INPUTS kind), and its value."""
         with self.recording() as deps:
             value = self.builders[kind](key)
-        own = digest_of(sorted(deps.items())) if kind in BY_INPUTS else value_digest(value)
-        entry = self.memo.entries[name] = Entry(deps, own, value)
+        by_inputs = kind in BY_INPUTS
+        own = digest_of(sorted(deps.items())) if by_inputs else value_digest(value)
+        entry = self.memo.entries[name] = Entry(deps, own, None if by_inputs else value)
         self.made.add(name)
         self._current[name] = entry.digest
-        return entry
+        return entry, value
 
 
 def persisted_values(memo: Memo) -> tuple[set[str], dict[str, tuple[str, Any]]]:

@@ -199,14 +199,21 @@ class LazyMarkdown:
     include the body without converting it; Jinja prints it through ``__html__``.
     """
 
-    __slots__ = ("key", "text", "table", "source_path", "page_url", "_bodies", "_html")
+    __slots__ = ("_key", "text", "table", "source_path", "page_url", "_bodies", "_html")
 
     def __init__(self, bodies: "MarkdownBodies", text: str, table: CiteTable, source_path: str, page_url: str):
-        self._bodies, self._html = bodies, None
+        self._bodies, self._html, self._key = bodies, None, None
         self.text, self.table, self.source_path, self.page_url = text, table, source_path, page_url
-        rows = sorted(json.dumps([k, v], ensure_ascii=False) for k, v in table.items())
-        self.key = hashlib.sha256(json.dumps([text, rows, source_path, page_url], ensure_ascii=False)
-                                  .encode("utf-8")).hexdigest()
+
+    @property
+    def key(self) -> str:
+        """Hashed when first asked for (by the conversion's cache, or a key that includes the body):
+        a sheet's view is made more often than its body is printed."""
+        if self._key is None:
+            rows = sorted(json.dumps([k, v], ensure_ascii=False) for k, v in self.table.items())
+            self._key = hashlib.sha256(json.dumps([self.text, rows, self.source_path, self.page_url],
+                                                  ensure_ascii=False).encode("utf-8")).hexdigest()
+        return self._key
 
     def __html__(self) -> str:
         if self._html is None:

@@ -281,7 +281,8 @@ class Views:
             "absolute_url": absolute(self.config, routes.sheet(sheet.id)),
         })
         view["cite_text"], view["cite_bibtex"] = self._citation(sheet, view["absolute_url"])
-        view["jsonld"] = Lazy(lambda: json_for_script(self._jsonld(sheet, view, sources)))
+        shown = {key: view[key] for key in ("topics", "entities", "absolute_url")}  # not the view: no cycle to collect
+        view["jsonld"] = Lazy(lambda: json_for_script(self._jsonld(sheet, shown, sources)))
         return View(view)
 
     def page(self, slug: str) -> dict:
