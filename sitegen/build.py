@@ -82,6 +82,8 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
     session = session or Session()
     found = inputs.scan if inputs else None  # none without the cache: the loader reads every file itself
     loaded = load_content(config, report, session, contents, found, store)
+    if store is not None and found is not None:  # the new records' JSON is not held while the site is resolved
+        store.save(found.known, {f.shown for f in found.files}, None)
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)
@@ -116,7 +118,7 @@ class Plan:
     paths: list[str]                    # every page's output path, in order
     reused: dict[str, str]              # output path -> the previous build's file, unchanged
     pending: list[PageJob]              # pages to render
-    made: dict[str, bytes]              # other outputs made now (feed, exports, sitemap, robots.txt)
+    made: dict[str, bytes | feeds.Joined]  # other outputs made now (feed, exports, sitemap, robots.txt)
 
 
 def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session: Session) -> Plan:
@@ -226,7 +228,7 @@ def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: 
     for path, data in new.items():
         output.replace_file(site_dir, path, data)
     for path, data in plan.made.items():
-        output.replace_file(site_dir, path, data, only_if_changed=True)
+        output.replace_file(site_dir, path, bytes(data), only_if_changed=True)
     for path, source in copies.items():
         output.replace_copy(site_dir, path, source)
     files = sorted(copies)

@@ -15,6 +15,7 @@ import pytest
 
 from sitegen.write import staging as output
 from sitegen.errors import OutputError, UsageError
+from sitegen.render.feeds import Joined
 from sitegen.write.output import MARKER, check_site_dir, copy_file, link_or_copy, safe_path, write_file
 from sitegen.write.staging import SiteLock, clean_leftovers, discard_staging, start_staging, swap_into_place
 
@@ -531,3 +532,18 @@ def test_allowed_script_capable_assets_are_published_as_they_are(tiny_site):
     site.build(today=TODAY)
     assert (site.site_dir / "embeds/2024/chart.html").read_text() == "<p>chart</p>\n"
     assert (site.site_dir / "img/map.svg").read_text() == "<svg/>\n"
+
+
+def test_an_export_is_written_from_its_parts_as_the_bytes_it_would_have_been_joined(tmp_path):
+    """facts.json is never joined in memory (Joined): written part by part, its bytes are those
+    of the text joined and encoded whole, with nothing left of an older, longer file."""
+    lines = ['{"id":"a","text":"caf\u00e9 \u201cquoted\u201d"}', '{"id":"b"}', '{"id":"\u4e2d\u6587"}']
+    joined = Joined.listing('{"version":1,"facts":[\n', lines, ",\n", "\n]}\n")
+    expected = ('{"version":1,"facts":[\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
+    root = tmp_path / "staging"
+    root.mkdir()
+    (root / "data").mkdir()
+    (root / "data" / "facts.json").write_bytes(b"x" * 500)  # a file from before, longer than the new one
+    write_file(root, "data/facts.json", joined)
+    assert (root / "data" / "facts.json").read_bytes() == expected == bytes(joined)
+    assert bytes(Joined.listing("", [], "\n", "\n")) == b"\n"  # an empty feed's tail alone, as "\n".join([]) + "\n"

@@ -15,6 +15,7 @@ import errno
 import filecmp
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from .. import workers
@@ -182,13 +183,18 @@ def _make_room(root: Path, path: Path) -> None:
         _unlink_if_there(path)
 
 
-def write_file(root: Path, relpath: str, data: bytes) -> None:
-    """Write one output file under root (the staging folder), a new file; no fsync, the swap is what counts."""
+def write_file(root: Path, relpath: str, data: bytes | Iterable[bytes]) -> None:
+    """Write one output file under root (the staging folder), a new file; no fsync, the swap is what
+    counts. ``data`` is its bytes, or its bytes in parts (a large export, never joined in memory)."""
     path = safe_path(root, relpath)
     try:
         make_parents(root, path, relpath)
         _make_room(root, path)
-        path.write_bytes(data)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            with path.open("wb") as file:
+                file.writelines(data)
     except OSError as e:
         _raise_if_no_space(e, relpath)
         _raise_if_root_vanished(e, root, relpath)
