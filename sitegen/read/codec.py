@@ -9,14 +9,14 @@ entry holding it is ignored. Nothing in a decoded value can run code.
 
 from __future__ import annotations
 
-import collections.abc
 import dataclasses
 import datetime as dt
 import json
+from array import array
 from typing import Any
 
 from ..errors import Diagnostic
-from ..model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Sheet, Source, Topic
+from ..model import Cite, Entity, Event, Figure, KeyFact, Page, PartialDate, Pos, Positions, Sheet, Source, Topic
 
 _CLASSES = {cls.__name__: cls for cls in (Pos, PartialDate, Cite, KeyFact, Figure, Event, Sheet, Source,
                                           Page, Topic, Entity, Diagnostic)}
@@ -44,7 +44,7 @@ def encode(value: Any) -> Any:
                 type(k) is str for k in value) else {"#d": [[encode(k), encode(v)] for k, v in value.items()]}
         return {"#d": [[encode(k), encode(v)] for k, v in value.items()]}
     if type(value) is Positions:
-        return {"#ps": [value.path, value.raw]}
+        return {"#ps": [value.path, value.raw()]}
     if type(value) is Pos:
         return {"#P": [value.path, value.line, value.col]}
     if type(value) is Cite and (value.quote_pos is None or value.quote_pos.path == value.pos.path):
@@ -64,32 +64,18 @@ def _pos(path: Any, line: Any, col: Any) -> Pos:
     return Pos(path, line, col)
 
 
-class Positions(collections.abc.Mapping):
-    """A stored record's field positions (field -> Pos, all in its own file), made into Pos
-    objects only when asked for: a build that reports nothing about a record never is."""
-
-    __slots__ = ("path", "raw", "_made")
-
-    def __init__(self, path: Any, raw: Any):
-        if not (isinstance(path, str) and isinstance(raw, list) and all(
-                type(item) is list and len(item) == 3 and type(item[0]) is str and type(item[1]) is int
-                and type(item[2]) is int for item in raw)):
-            raise CodecError("bad positions")
-        self.path, self.raw, self._made = path, raw, None
-
-    def _positions(self) -> dict:
-        if self._made is None:
-            self._made = {k: Pos(self.path, line, col) for k, line, col in self.raw}
-        return self._made
-
-    def __getitem__(self, key: str) -> Pos:
-        return self._positions()[key]
-
-    def __iter__(self):
-        return iter(self._positions())
-
-    def __len__(self) -> int:
-        return len(self.raw)
+def _positions(path: Any, raw: Any) -> Positions:
+    if not (isinstance(path, str) and isinstance(raw, list) and all(
+            type(item) is list and len(item) == 3 and type(item[0]) is str and type(item[1]) is int
+            and type(item[2]) is int for item in raw)):
+        raise CodecError("bad positions")
+    names = tuple(k for k, _, _ in raw)
+    if len(set(names)) != len(names):
+        raise CodecError("bad positions")
+    try:
+        return Positions(path, names, array("i", [n for _, line, col in raw for n in (line, col)]))
+    except OverflowError:
+        raise CodecError("bad positions") from None
 
 
 def _object(d: dict) -> Any:
@@ -101,7 +87,7 @@ def _object(d: dict) -> Any:
         if tag == "#d" and isinstance(v, list):
             return {k: item for k, item in v}
         if tag == "#ps" and isinstance(v, list) and len(v) == 2:
-            return Positions(*v)
+            return _positions(*v)
         if tag == "#C" and isinstance(v, list) and len(v) == 7:
             source, quote, path, line, col, qline, qcol = v
             if type(source) is str and (quote is None or type(quote) is str):

@@ -29,6 +29,7 @@ from .codec import CodecError, decode, encode
 
 FORMAT = "sitegen-records 4"
 RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen
+CHECKS_HELD = 1_000  # checked sheets whose results wait as text to be written: at 10,000, all would be 40 MB
 
 
 def parse_salt(config) -> str:
@@ -76,6 +77,7 @@ class RecordStore:
         self.present: set[tuple[str, str, str]] = set()  # (kind, shown, sha) stored for this salt
         self.new_records: dict[tuple[str, str], tuple[str, str]] = {}
         self.new_checks: dict[str, tuple[str, str]] = {}
+        self.write_early = True                    # checks are written CHECKS_HELD at a time (until that fails)
         self.scans: dict[str, Any] | None = None    # body digest -> what a scan of it found (read at first use)
         self.new_scans: dict[str, str] = {}
         self.used_scans: set[str] = set()
@@ -210,7 +212,21 @@ class RecordStore:
         try:
             self.new_checks[sheet] = (key, json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")))
         except (CodecError, ValueError):
-            pass
+            return
+        if self.write_early and len(self.new_checks) >= CHECKS_HELD:
+            self._write_checks()
+
+    def _write_checks(self) -> None:
+        """Write the checks made so far (an entry is keyed by all it read, so it is right even if
+        the build then fails); if the store is busy they wait for :meth:`save`."""
+        try:
+            with _transaction(self.db) as db:
+                db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
+                               [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
+            self.new_checks = {}
+        except sqlite3.Error as exc:
+            self.broken = self.broken or not _locked(exc)
+            self.write_early = False  # not again in this build: each try waits for the lock
 
     # -- scans of bodies ----------------------------------------------------------
     def get_scan(self, key: str) -> Any:

@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 from .. import countries
 from ..errors import Collector, did_you_mean
-from ..model import ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, is_id, Figure, KeyFact, PartialDate, Pos, Sheet, Source, Topic
+from ..model import (ENTITY_KINDS, ID_RE, RIGHTS, SOURCE_KINDS, STATUSES, Cite, Entity, Event, Figure, KeyFact,
+                     PartialDate, Pos, Positions, Sheet, Source, Topic, is_id)
 from .yamlload import YList, YMap
 
 SHEET_FIELDS = ("title", "summary", "as_of", "review_by", "status", "topics", "countries",
@@ -301,7 +302,7 @@ def sheet_from_yaml(sheet_id: str, path: str, data: YMap, body: str, body_line: 
         figures=f.items("figures", FIGURE_FIELDS, "a figure", _figure),
         timeline=f.items("timeline", EVENT_FIELDS, "a timeline event", _event),
         related=f.strings("related", ID_RE, "a sheet id"),
-        positions=f.positions,
+        positions=Positions.of(f.positions),
     )
     return sheet if len(report.errors) == before else None
 
@@ -320,7 +321,7 @@ def source_from_yaml(source_id: str, path: str, data: YMap, report: Collector) -
         rights=f.choice("rights", RIGHTS, "excerpts"),
         retrieved=f.date("retrieved"),
         sha256=f.matching("sha256", SHA256_RE, "64 lowercase hexadecimal digits"),
-        positions=f.positions,
+        positions=Positions.of(f.positions),
     )
     return source if len(report.errors) == before else None
 

@@ -80,12 +80,14 @@ class ValueStore:
         try:
             known = {d for (d,) in db.execute("SELECT digest FROM value")}
             gone = [(d,) for d in known - wanted]
-            added = [(d, kind, _text(v)) for d, (kind, v) in new.items() if d in wanted and d not in known]
+            added = [d for d in new if d in wanted and d not in known]
             if not (gone or added):
                 return
             db.execute("BEGIN")
             db.executemany("DELETE FROM value WHERE digest = ?", gone)
-            db.executemany("INSERT OR REPLACE INTO value VALUES (?, ?, ?)", added)
+            # Encoded row by row: the texts of 10,000 sheets' export lines are not all held at once.
+            db.executemany("INSERT OR REPLACE INTO value VALUES (?, ?, ?)",
+                           ((d, new[d][0], _text(new[d][1])) for d in added))
             db.execute("COMMIT")
         except sqlite3.Error:
             try:
