@@ -50,7 +50,7 @@ class Positions(Mapping):
     the same fields shares; a Pos is made when asked for. As a dict of Pos objects, the positions
     were a tenth of a build's memory at 10,000 sheets."""
 
-    __slots__ = ("path", "names", "_at")
+    __slots__ = ("path", "names", "_index", "_at")
     _shared: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]] = {}  # names -> (names, index)
 
     def __init__(self, path: str, names: tuple[str, ...], at: array):
@@ -60,7 +60,7 @@ class Positions(Mapping):
         if found is None:
             names = tuple(sys.intern(n) for n in names)
             found = self._shared[names] = (names, {n: i for i, n in enumerate(names)})
-        self.path, self.names, self._at = path, found[0], at
+        self.path, (self.names, self._index), self._at = path, found, at
 
     @classmethod
     def of(cls, positions: Mapping) -> Mapping:
@@ -71,7 +71,7 @@ class Positions(Mapping):
                    array("i", [n for p in positions.values() for n in (p.line, p.col)]))
 
     def __getitem__(self, key: str) -> Pos:
-        i = self._shared[self.names][1][key]
+        i = self._index[key]
         return Pos(self.path, self._at[2 * i], self._at[2 * i + 1])
 
     def __iter__(self):
