@@ -13,7 +13,7 @@ of its value, so an edit that leaves a sheet's card as it was (a word of its
 body) stops there, and the listings that show the card stay current.
 
 The same :class:`Memo` lives in a long-lived process (``sitegen serve``, where
-entries keep their values) and on disk in the build manifest (digests only),
+entries keep their values, but for BY_INPUTS kinds) and on disk in the build manifest (digests only),
 so a new process knows which pages are current without making their views.
 """
 
