@@ -25,7 +25,6 @@ from ..site import Note, Passage, SheetLinks, Site
 from .sourcetext import source_text_html
 
 
-
 def absolute(config: SiteConfig, url: str) -> str:
     """The published address of a site-relative URL ('' when site_url is unset)."""
     if not config.site_url:
