@@ -82,8 +82,8 @@ def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: S
     session = session or Session()
     found = inputs.scan if inputs else None  # none without the cache: the loader reads every file itself
     loaded = load_content(config, report, session, contents, found, store)
-    if store is not None and found is not None:  # the new records' JSON is not held while the site is resolved
-        store.save(found.known, {f.shown for f in found.files}, None)
+    if store is not None:  # the new records' JSON (a cold build's) is not held while the site is resolved
+        store.write_pending()
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)

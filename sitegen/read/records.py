@@ -29,7 +29,7 @@ from .codec import CodecError, decode, encode
 
 FORMAT = "sitegen-records 4"
 RACY_NS = 2_000_000_000  # a file modified this close to when it was hashed may change again unseen
-CHECKS_HELD = 1_000  # checked sheets whose results wait as text to be written: at 10,000, all would be 40 MB
+ROWS_HELD = 1_000  # new records or checks waiting as text before they are written: at 10,000 sheets, 150 MB
 
 
 def parse_salt(config) -> str:
@@ -77,7 +77,7 @@ class RecordStore:
         self.present: set[tuple[str, str, str]] = set()  # (kind, shown, sha) stored for this salt
         self.new_records: dict[tuple[str, str], tuple[str, str]] = {}
         self.new_checks: dict[str, tuple[str, str]] = {}
-        self.write_early = True                    # checks are written CHECKS_HELD at a time (until that fails)
+        self.write_early = True                    # rows are written ROWS_HELD at a time (until that fails)
         self.scans: dict[str, Any] | None = None    # body digest -> what a scan of it found (read at first use)
         self.new_scans: dict[str, str] = {}
         self.used_scans: set[str] = set()
@@ -213,19 +213,21 @@ class RecordStore:
             self.new_checks[sheet] = (key, json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")))
         except (CodecError, ValueError):
             return
-        if self.write_early and len(self.new_checks) >= CHECKS_HELD:
-            self._write_checks()
+        self.write_pending()
 
-    def _write_checks(self) -> None:
-        """Write the checks made so far (an entry is keyed by all it read, so it is right even if
-        the build then fails); if the store is busy they wait for :meth:`save`."""
+    def write_pending(self) -> None:
+        """Write the new records and checks before the save once ROWS_HELD of them wait (an entry
+        is keyed by all it read, so it is right even if the build then fails); if the store is
+        busy they wait for :meth:`save`."""
+        if (self.db is None or self.broken or not self.write_early
+                or len(self.new_records) + len(self.new_checks) < ROWS_HELD):
+            return
         try:
             with _transaction(self.db) as db:
-                db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
-                               [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
-            self.new_checks = {}
+                self._write_rows(db)
+            self.new_records, self.new_checks = {}, {}
         except sqlite3.Error as exc:
-            self.broken = self.broken or not _locked(exc)
+            self.broken = not _locked(exc)
             self.write_early = False  # not again in this build: each try waits for the lock
 
     # -- scans of bodies ----------------------------------------------------------
@@ -294,11 +296,7 @@ class RecordStore:
         db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                        [(p, json.dumps(list(entry[0])), entry[1], entry[2]) for p, entry in stats.items()
                         if self.stats.get(p) != (tuple(entry[0]), entry[1], entry[2])])
-        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
-                       [(k, s, sha, self.salt, text, digest(k, s, sha, self.salt, text))
-                        for (k, s), (sha, text) in self.new_records.items()])
-        db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
-                       [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
+        self._write_rows(db)
         db.executemany("INSERT OR REPLACE INTO scans VALUES (?, ?, ?)",
                        [(key, text, digest("scan", key, text)) for key, text in self.new_scans.items()])
         if self.used_scans:  # a build that checked links: the scans of bodies no longer there go
@@ -310,6 +308,13 @@ class RecordStore:
         if sheets is not None and clean[1] != sheets:
             gone = [(i,) for (i,) in db.execute("SELECT sheet FROM checks") if i not in sheets]
             db.executemany("DELETE FROM checks WHERE sheet = ?", gone)
+
+    def _write_rows(self, db: sqlite3.Connection) -> None:
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
+                       [(k, s, sha, self.salt, text, digest(k, s, sha, self.salt, text))
+                        for (k, s), (sha, text) in self.new_records.items()])
+        db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
+                       [(i, key, text, digest(i, key, text)) for i, (key, text) in self.new_checks.items()])
 
     def close(self) -> None:
         if self.db is not None:
