@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import memory
 from .render import feeds
 from .write import output, search, spare, staging
 from .model import routes
@@ -73,17 +74,20 @@ def build_date() -> dt.date:
 
 
 def _gather(config: SiteConfig, today: dt.date | None, clock: _Clock, session: Session | None = None,
-            contents: dict[str, bytes] | None = None, inputs: Inputs | None = None,
-            store: RecordStore | None = None, stats: dict | None = None):
+            inputs: Inputs | None = None, store: RecordStore | None = None, stats: dict | None = None):
     if not config.docs_dir.is_dir():
         raise UsageError(f"the docs_dir '{config.shown(config.docs_dir)}' does not exist; create it, or set docs_dir in "
                          "mkdocs.yml to the folder that holds your content")
     report = Collector()
     session = session or Session()
     found = inputs.scan if inputs else None  # none without the cache: the loader reads every file itself
-    loaded = load_content(config, report, session, contents, found, store)
+    loaded = load_content(config, report, session, inputs.contents if inputs else None, found, store)
+    if found is not None:  # parsed now, each parse remembered by the bytes' sha256: let them go
+        inputs.contents = {}
+        found.drop_bytes()
     if store is not None:  # the new records' JSON (a cold build's) is not held while the site is resolved
         store.write_pending()
+    memory.release()
     clock.lap("load")
     site = resolve(loaded.content, report, drafts=config.drafts, today=today or build_date(), session=session,
                    store=store)
@@ -365,8 +369,7 @@ def _build_changed(config: SiteConfig, lock: output.SiteLock, session: Session, 
                    store: RecordStore | None, salt: str, inputs: Inputs, today: dt.date, jobs: int,
                    one_off: bool, clock: _Clock, stats: dict[str, int]) -> BuildResult:
     """Something changed since the last build: load, check, plan, write, record."""
-    loaded, site, warnings = _gather(config, today, clock, session, inputs.contents, inputs, store, stats)
-    inputs.contents = {}  # parsed now: let the bytes go before rendering
+    loaded, site, warnings = _gather(config, today, clock, session, inputs, store, stats)
     if one_off:
         session.forget_sources()  # nobody builds again with this session: free them for the render
     copies = static_files(config, loaded.assets)

@@ -23,6 +23,7 @@ import gc
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
+from . import memory
 from .config import SiteConfig
 from .model.graph import Memo
 from .read.records import RecordStore, parse_salt
@@ -164,9 +165,8 @@ class Session(CheckMemo):
         return self.records
 
     def forget_sources(self) -> None:
-        """Drop what only the next build would use (files' bytes and parses, stored texts,
-        citation checks, link checks), keeping the views the pages are being rendered from."""
+        """Drop what only the next build would use (parses, stored texts, citation checks, link
+        checks), keeping the views the pages are being rendered from."""
         self.clear_check()
         self.links_memo = LinkMemo()
-        if self.last_scan is not None:
-            self.last_scan.drop_bytes()
+        memory.release()

@@ -16,6 +16,8 @@ import signal
 import threading
 from typing import Callable, TypeVar
 
+from . import memory
+
 R = TypeVar("R")
 _WORK: Callable | None = None
 
@@ -36,6 +38,7 @@ def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_
         return None
     step = -(-total // (jobs * chunks_per_job))
     _WORK = work
+    memory.release()  # pages the parent no longer uses are not handed down to every worker
     freeze = gc.get_freeze_count() == 0  # a session may have frozen its own (session.settle)
     if freeze:
         gc.freeze()  # a worker's collections then leave the parent's objects alone, so their pages stay shared

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sitegen"
 
 # Lowest first. A module is placed by its dotted name under sitegen, most specific prefix first.
 LAYERS = [
-    ("base", ["__init__", "errors", "workers", "countries", "hostname", "model"]),
+    ("base", ["__init__", "errors", "memory", "workers", "countries", "hostname", "model"]),
     ("parse", ["read.yamlload", "read.frontmatter", "read.crawled"]),
     ("config", ["config", "themes"]),
     ("read", ["read"]),

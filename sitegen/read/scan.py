@@ -47,8 +47,8 @@ class Scan:
     aliased: bool = False                              # a file read through a link, or two names of one file
 
     def drop_bytes(self) -> None:
-        """Let the files' bytes go once they are loaded, in a build no other follows: what remains
-        (names, stats, hashes) is all the rest of it reads (9 MB of 130 at 1,000 sheets)."""
+        """Let the files' bytes go once they are loaded: what remains (names, stats, hashes) is all
+        the rest of a build reads, and a later scan reads again only the files that changed."""
         for file in self.files:
             file.raw = None
 
