@@ -108,7 +108,12 @@ class Memo:
                     self._link(name, new)
 
     def to_json(self) -> dict:
-        """Compact: each node's name and digest once, each entry as the indexes of what it read.
+        """Compact: each node's name and digest once, each entry as the indexes of what it read
+        (:meth:`json_parts` as a value)."""
+        return json.loads("".join(self.json_parts()))
+
+    def json_parts(self) -> Iterator[str]:
+        """The text of :meth:`to_json`, a thousand entries at a time: never held whole.
 
         Every digest an entry of one build recorded is its node's digest in that build
         (entries are checked or made against it), so one digest per node says it all;
@@ -125,13 +130,18 @@ class Memo:
                 digests.append(digest)
             return found if digests[found] == digest else None
 
-        entries = []
-        for name, entry in sorted(self.entries.items()):
+        chunk: list[list] = []
+        written = False
+        yield '{"entries": ['
+        for place, (name, entry) in enumerate(sorted(self.entries.items()), 1):
             deps = [at(dep, seen) for dep, seen in entry.deps.items()]
             own = at(name, entry.digest)
             if own is not None and None not in deps:
-                entries.append([own, deps])
-        return {"names": names, "digests": digests, "entries": entries}
+                chunk.append([own, deps])
+            if chunk and (len(chunk) == 1000 or place == len(self.entries)):
+                yield (", " if written else "") + json.dumps(chunk)[1:-1]
+                chunk, written = [], True
+        yield f'], "names": {json.dumps(names)}, "digests": {json.dumps(digests)}}}'
 
     @classmethod
     def from_json(cls, data: object) -> "Memo":
