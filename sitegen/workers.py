@@ -32,7 +32,10 @@ def can_fork(jobs: int) -> bool:
 
 def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_job: int = 4) -> list[R] | None:
     """``work(start, end)`` over ``range(total)`` in chunks on ``jobs`` forked workers,
-    results in order; None when forking is not possible (the caller then works alone)."""
+    results in order; None when forking is not possible (the caller then works alone).
+    Each chunk has a worker of its own, forked when its turn comes: what one chunk leaves
+    behind does not pile up in a worker that lives through the build (a render worker grew
+    by 65 MB over its half of 10,000 sheets, and was the largest process of the build)."""
     global _WORK
     if not can_fork(jobs) or total == 0:
         return None
@@ -43,8 +46,9 @@ def forked_map(work: Callable[[int, int], R], total: int, jobs: int, chunks_per_
     if freeze:
         gc.freeze()  # a worker's collections then leave the parent's objects alone, so their pages stay shared
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_as_worker) as pool:
-            return pool.map(_run, [(start, min(start + step, total)) for start in range(0, total, step)])
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_as_worker, maxtasksperchild=1) as pool:
+            return pool.map(_run, [(start, min(start + step, total)) for start in range(0, total, step)],
+                            chunksize=1)
     finally:
         if freeze:
             gc.unfreeze()
