@@ -74,18 +74,29 @@ def test_stored_texts_are_indexed_on_several_cores(small_site, monkeypatch):
     assert snapshot(small_site.site_dir) == serial
 
 
+_FRESH_WORKERS = """
+import os
+from sitegen import workers
+state = {"seen": 0}
+
+def work(start, end):
+    state["seen"] += end - start  # a worker kept for a second chunk would count both
+    return os.getpid(), state["seen"], end - start
+
+results = workers.forked_map(work, 40, 2, 5)
+assert results is not None and len(results) == 10, results
+pids = {pid for pid, _, _ in results}
+assert len(pids) == 10 and os.getpid() not in pids, results
+assert all(seen == size for _, seen, size in results) and state["seen"] == 0, results
+"""
+
+
 def test_each_chunk_runs_in_a_fresh_worker_forked_from_the_parent():
     """A worker ends after one chunk, so what a chunk leaves behind (at 10,000 sheets a render
     worker grew 65 MB over its 760 pages) does not add up over a build, and every chunk
-    starts from the parent's state."""
-    import os
-    state = {"seen": 0}
-
-    def work(start: int, end: int):
-        state["seen"] += end - start  # a worker kept for a second chunk would count both
-        return os.getpid(), state["seen"], end - start
-
-    results = workers.forked_map(work, 40, 2, 5)
-    assert results is not None and len(results) == 10
-    assert len({pid for pid, _, _ in results}) == 10 and os.getpid() not in {pid for pid, _, _ in results}
-    assert all(seen == size for _, seen, size in results) and state["seen"] == 0
+    starts from the parent's state. In a process of its own: one with threads never forks."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", _FRESH_WORKERS], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
