@@ -15,7 +15,7 @@ from conftest import TODAY, snapshot
 from sitegen.read import codec, records
 from sitegen.build import build
 from sitegen.errors import ContentError
-from sitegen.model import Pos, Positions, Sheet
+from sitegen.model import Cite, KeyFact, Pos, Positions, Sheet
 from sitegen.session import Session
 
 FERRY = "content/sheets/ferry-timetable.md"
@@ -340,3 +340,21 @@ def test_new_rows_are_written_a_batch_at_a_time_and_wait_for_the_save_while_the_
     fresh.put("sheet", "b.md", "sha-b", ["b"])
     fresh.write_pending()
     assert fresh.new_records == {} and fresh.get("sheet", "b.md", "sha-b") == ["b"]
+
+
+def test_decoded_records_share_one_string_for_each_short_one_they_repeat():
+    """JSON makes a new string for every occurrence; two sheets citing one source, and the
+    citations of one sheet, hold one object each for the source's id, the path and the status,
+    as one parse in a process gives (38 MB at 10,000 sheets built from the record cache)."""
+    def sheet(name: str) -> Sheet:
+        path = f"content/sheets/{name}.md"
+        cites = tuple(KeyFact(f"fact {i}", Cite("harbour-gazette", "q", Pos(path, i, 1), Pos(path, i, 9)))
+                      for i in range(1, 3))
+        return Sheet(name, path, "T", "S", TODAY, "body", 5, topics=("ferries",), key_facts=cites,
+                     positions={"title": Pos(path, 2, 3)})
+    one, two = codec.decode(json.dumps(codec.encode([sheet("a"), sheet("b")])))
+    assert one.key_facts[0].cite.source is two.key_facts[1].cite.source
+    assert one.key_facts[0].cite.pos.path is one.key_facts[1].cite.quote_pos.path is one.path is one.positions.path
+    assert one.status is two.status and one.topics[0] is two.topics[0]
+    title, again = codec.decode(json.dumps(codec.encode(("x" * (codec.SHORT + 1),) * 2)))
+    assert title == again and title is not again  # a long text is not kept in the interned table

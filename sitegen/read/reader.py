@@ -7,6 +7,7 @@ record cache, with the problems it reported, and replayed when the bytes recur.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import astuple, replace
 from typing import Any, Callable
 
@@ -36,7 +37,7 @@ def _cites_from(stored, path: str) -> list | None:
             type(c) is list and len(c) == 4 and type(c[0]) is str and (c[1] is None or type(c[1]) is str)
             and type(c[2]) is int and type(c[3]) is int for c in stored):
         return None
-    return [(source, quote, Pos(path, line, col)) for source, quote, line, col in stored]
+    return [(sys.intern(source), quote, Pos(path, line, col)) for source, quote, line, col in stored]
 
 
 class Reader:
