@@ -131,16 +131,18 @@ class Memo:
             return found if digests[found] == digest else None
 
         chunk: list[list] = []
-        written = False
+        separator = ""
         yield '{"entries": ['
-        for place, (name, entry) in enumerate(sorted(self.entries.items()), 1):
+        for name, entry in sorted(self.entries.items()):
             deps = [at(dep, seen) for dep, seen in entry.deps.items()]
             own = at(name, entry.digest)
             if own is not None and None not in deps:
                 chunk.append([own, deps])
-            if chunk and (len(chunk) == 1000 or place == len(self.entries)):
-                yield (", " if written else "") + json.dumps(chunk)[1:-1]
-                chunk, written = [], True
+            if len(chunk) == 1000:
+                yield separator + json.dumps(chunk)[1:-1]
+                chunk, separator = [], ", "
+        if chunk:
+            yield separator + json.dumps(chunk)[1:-1]
         yield f'], "names": {json.dumps(names)}, "digests": {json.dumps(digests)}}}'
 
     @classmethod

@@ -237,8 +237,7 @@ class BuildCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             with open(temp, "wb") as handle:
-                for part in parts:
-                    handle.write(part)
+                handle.writelines(parts)
             os.replace(temp, path)
         except OSError:
             pass  # a cache that cannot be written only costs time
