@@ -67,17 +67,21 @@ class Entry:
         self.deps, self.digest, self.value = deps, digest, value
 
 
+FEW_READERS = 8  # a node's readers are kept in a tuple up to this many, in a set beyond
+
+
 class Memo:
     """Entries by node name; a build replaces the entries it checks, and keeps no others."""
 
     def __init__(self, entries: dict[str, Entry] | None = None, seen: dict[str, str] | None = None):
         self.entries: dict[str, Entry] = entries or {}
         self.seen = seen  # every node's digest in the build that made the entries, when known (from disk)
-        self._readers: dict[str, set[str]] | None = None  # node -> the entries that read it, once asked
+        self._readers: dict[str, tuple | set] | None = None  # node -> the entries that read it, once asked
         self.pages: set[str] | None = None  # the page nodes among the entries, when the graph that made them says
 
-    def readers(self) -> dict[str, set[str]]:
-        """For each node, the names of the entries that recorded reading it."""
+    def readers(self) -> dict[str, tuple | set]:
+        """For each node, the names of the entries that recorded reading it: a tuple while they are
+        few (most nodes have two or three readers; a set costs 216 bytes and more), then a set."""
         if self._readers is None:
             self._readers = {}
             for name, entry in self.entries.items():
@@ -85,11 +89,18 @@ class Memo:
         return self._readers
 
     def _link(self, name: str, entry: Entry, add: bool = True) -> None:
+        readers = self._readers
         for dep in entry.deps:
-            if add:
-                self._readers.setdefault(dep, set()).add(name)
-            else:
-                self._readers.get(dep, set()).discard(name)
+            found = readers.get(dep, ())
+            if type(found) is set:
+                if add:
+                    found.add(name)
+                else:
+                    found.discard(name)
+            elif add and name not in found:
+                readers[dep] = found + (name,) if len(found) < FEW_READERS else {*found, name}
+            elif not add and name in found:
+                readers[dep] = tuple(reader for reader in found if reader != name)
 
     def take_readers(self, older: "Memo", changed: set[str] | None = None) -> None:
         """Take over ``older``'s index of readers, changed for the entries this memo replaced, added
