@@ -3,11 +3,10 @@ spans must point at exactly the original characters that were quoted."""
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import given, strategies as st
 
 from sitegen.quotes import SourceText, normalize
 
