@@ -358,3 +358,23 @@ def test_decoded_records_share_one_string_for_each_short_one_they_repeat():
     assert one.status is two.status and one.topics[0] is two.topics[0]
     title, again = codec.decode(json.dumps(codec.encode(("x" * (codec.SHORT + 1),) * 2)))
     assert title == again and title is not again  # a long text is not kept in the interned table
+
+
+def test_a_check_read_from_the_store_shares_its_texts_and_its_sources_ids(small_site):
+    """A stored check gives each quote once for its note, index entry and passage, and names each
+    source by the source's own id string (9.7 → 2.5 MB of a session at 1,000 sheets)."""
+    build(small_site.config(), today=TODAY)
+    session = Session()
+    small_site.edit("content/sheets/overview.md", "related:", "related: ")
+    build(small_site.config(), today=TODAY, session=session)  # a new process: checks come from the store
+    assert session.resolved, "the edit did not make the build check anything"
+    result = session.resolved["ferry-timetable"][1]
+    quoted = [n for n in result.links.notes if n.quote]
+    assert quoted and result.passages
+    by_quote = {p.quote: (i, p) for i, p in result.passages}
+    for note in quoted:
+        source_id, passage = by_quote[note.quote]
+        assert note.quote is passage.quote and source_id is note.source.id
+    for (source_id, quote), note in result.links.note_index.items():  # keyed by the quote as cited
+        assert source_id is note.source.id and (quote != note.quote or quote is note.quote)
+    assert all(any(c is n.source.id for n in result.links.notes) for c in result.cited)
