@@ -61,3 +61,16 @@ def test_edit_links_on_sheets_and_plain_pages(tiny_site):
     # without repo_url and edit_uri there is no link, as in MkDocs
     bare = built(tiny_site({"content/about.md": ABOUT}, config=packaged()))
     assert not any(b"Edit this page" in data for data in bare.values())
+
+
+def test_every_template_is_compiled_before_workers_fork_and_a_broken_unused_one_is_left_alone(tmp_path):
+    """Forked render workers share the parent's compiled templates instead of compiling their own;
+    a template no page uses may be broken without failing the build (a page that uses it reports it)."""
+    from types import SimpleNamespace
+
+    from sitegen.render.pages import Renderer, make_environment
+    (tmp_path / "good.html").write_text("{{ 1 + 1 }}", encoding="utf-8")
+    (tmp_path / "broken.html").write_text("{% if %}", encoding="utf-8")
+    env = make_environment((tmp_path,))
+    Renderer.compile_templates(SimpleNamespace(env=env))
+    assert sorted(name for _, name in env.cache) == ["good.html"]

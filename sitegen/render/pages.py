@@ -183,6 +183,15 @@ class Renderer:
         self.nav = [("Fact sheets", routes.SHEETS), ("Timeline", routes.TIMELINE), ("Figures", routes.FIGURES),
                     ("Topics", routes.TOPICS), ("People", routes.ENTITIES), ("Sources", routes.SOURCES)]
 
+    def compile_templates(self) -> None:
+        """Compile every template of the theme now, so that forked workers share the compiled
+        code instead of each compiling its own; a broken one is reported when a page uses it."""
+        for name in self.env.list_templates(extensions=("html", "xml")):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
+
     def render(self, job: PageJob) -> bytes:
         return self.render_context(job, self.context(job))
 

@@ -387,5 +387,8 @@ def render_pages(renderer, pending: list, jobs: int, staging: Path) -> None:
         for job in pending[start:end]:
             write_file(staging, job.path, renderer.render(job))
 
-    if len(pending) < PARALLEL_THRESHOLD or workers.forked_map(render, len(pending), jobs, 8) is None:
-        render(0, len(pending))
+    if len(pending) >= PARALLEL_THRESHOLD and workers.can_fork(jobs):
+        renderer.compile_templates()
+        if workers.forked_map(render, len(pending), jobs, 8) is not None:
+            return
+    render(0, len(pending))
