@@ -7,7 +7,7 @@ opens the middle sheet in headless Debian Chromium, then changes the sheet's
 title (or, with --body, one word of its body, as run.py's edit does) and times the moment the file is saved to the moment the new title is on
 the page has loaded again with it: file watching (a 0.2 s poll), the rebuild,
 the live-reload signal and the browser's reload together. Prints one line per
-edit and the median.
+edit, with the serve process's highest resident size so far (VmHWM), and the median.
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def wait_until_served(url: str, seconds: float) -> None:
     raise SystemExit(f"{url} was not served within {seconds:.0f} s")
 
 
+def highest_rss_kb(pid: int) -> int:
+    """The process's highest resident size so far, in KiB (Linux's VmHWM)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def main() -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -68,6 +74,7 @@ def main() -> None:
     latencies = []
     try:
         wait_until_served(url, 600)  # the first build of the session parses and renders everything
+        print(f"first build: highest RSS {highest_rss_kb(server.pid)} KiB", flush=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page()
@@ -90,7 +97,8 @@ def main() -> None:
                     assert (body_edit.edited in page.content()) == (run % 2 == 0)
                 else:
                     expect(heading).to_have_text(new[len("title: "):], timeout=1000)
-                print(f"edit {run + 1}: {latencies[-1]:.2f} s from save to the reloaded page", flush=True)
+                print(f"edit {run + 1}: {latencies[-1]:.2f} s from save to the reloaded page; "
+                      f"highest RSS {highest_rss_kb(server.pid)} KiB", flush=True)
             browser.close()
     finally:
         sheet.write_text(original, encoding="utf-8")

@@ -135,7 +135,8 @@ def plan_pages(site: Site, config: SiteConfig, cache: BuildCache | None, session
     seen = session.node_digests if previous is session.memo else previous.seen  # the same build's, or none
     session.leaves = session.leaves or LeafMemo()
     session.leaves.turn()
-    graph = Graph(leaf_digests(site, session.leaves), previous, ValueStore(config.cache_dir) if cache else None, seen)
+    graph = Graph(leaf_digests(site, session.leaves), previous, ValueStore(config.cache_dir) if cache else None, seen,
+                  pack=session.update_in_place)
     renderer = Renderer(site, config, MarkdownBodies(session.markdown, cache), graph, session.environment)
     session.environment = renderer.env
     plan = Plan(renderer, graph, [], {}, [], {})

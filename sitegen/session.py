@@ -7,7 +7,7 @@ when its size, times or inode change) and parse (with the problems
 it reported), each stored text's normalised form and the quotes located in it,
 the citations found in each body, each sheet's citation check, and the
 dependency graph of the last build with the views it made (``memo``: each
-sheet's card and view, feed entry and export lines, each with the digests of
+sheet's card and view, feed entry and export lines (compressed), each with the digests of
 what it read; see :mod:`sitegen.model.graph`). Every entry is looked up by the exact
 inputs it was made from — a file's bytes, the digests of records — so an
 edited file misses and is parsed again: the memo saves time and never changes a byte.

@@ -11,6 +11,9 @@ import pytest
 from conftest import TODAY, snapshot
 from sitegen import memory
 from sitegen.build import build
+from sitegen.model.graph import PACKED, kind_of
+from sitegen.model import packed
+from sitegen.model.packed import Packed
 from sitegen.read.scan import ChangeLog
 from sitegen.session import Session
 
@@ -49,3 +52,31 @@ def test_a_session_keeps_no_files_bytes_between_builds_and_parses_an_edit_from_i
     build(small_site.config(site_dir=where / "site", cache_dir=where / "cache"), today=TODAY, use_cache=False)
     assert snapshot(small_site.site_dir) == snapshot(where / "site")
     assert "Mara Quill told us:" in (small_site.site_dir / "sheets/ferry-timetable/index.html").read_text()
+
+
+def test_serve_keeps_export_lines_and_feed_entries_packed_and_a_title_edit_gives_the_cold_site(small_site, tmp_path):
+    """Between builds, serve's session holds each sheet's export lines and feed entry compressed
+    (65 MB of text at 10,000 sheets); a title edit, which makes the exports and the feed again
+    from them, still gives the cold build's bytes. A one-off build packs nothing."""
+    session = Session(update_in_place=True)
+    config = small_site.config(search=False)
+    build(config, today=TODAY, session=session)
+    kept = {name: entry.value for name, entry in session.memo.entries.items() if kind_of(name) in PACKED}
+    assert {kind_of(name) for name in kept} == PACKED and all(type(v) is Packed for v in kept.values())
+    small_site.edit(FERRY, "title: The harbour ferry's winter timetable", "title: Winter ferries")
+    build(config, today=TODAY, session=session)
+    where = tmp_path / "cold"
+    build(small_site.config(site_dir=where / "site", cache_dir=where / "cache"), today=TODAY, use_cache=False)
+    assert snapshot(small_site.site_dir) == snapshot(where / "site")
+    assert "Winter ferries" in (small_site.site_dir / "data/sheets.json").read_text("utf-8")
+    one_off = Session()
+    build(small_site.config(site_dir=where / "again", cache_dir=where / "cache"), today=TODAY, session=one_off)
+    assert all(type(e.value) is not Packed for e in one_off.memo.entries.values())
+
+
+@pytest.mark.parametrize("text", ["", "one line", "héllo\nwörld\n", "中" * 5000 + "\nrest", "x" * 20000 + "\n" + "y" * 9])
+def test_a_packed_text_gives_back_its_text_and_its_first_line(text):
+    """sheets.json takes each sheet's first export line from the packed text, unpacking little more."""
+    kept = packed.Packed(text)
+    assert kept.text() == packed.text(kept) == packed.text(text) == text
+    assert kept.first_line() == packed.first_line(kept) == packed.first_line(text) == text.split("\n", 1)[0]

@@ -538,7 +538,7 @@ def test_an_export_is_written_from_its_parts_as_the_bytes_it_would_have_been_joi
     """facts.json is never joined in memory (Joined): written part by part, its bytes are those
     of the text joined and encoded whole, with nothing left of an older, longer file."""
     lines = ['{"id":"a","text":"caf\u00e9 \u201cquoted\u201d"}', '{"id":"b"}', '{"id":"\u4e2d\u6587"}']
-    joined = Joined.listing('{"version":1,"facts":[\n', lines, ",\n", "\n]}\n")
+    joined = Joined('{"version":1,"facts":[\n', lines, ",\n", "\n]}\n")
     expected = ('{"version":1,"facts":[\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
     root = tmp_path / "staging"
     root.mkdir()
@@ -546,4 +546,4 @@ def test_an_export_is_written_from_its_parts_as_the_bytes_it_would_have_been_joi
     (root / "data" / "facts.json").write_bytes(b"x" * 500)  # a file from before, longer than the new one
     write_file(root, "data/facts.json", joined)
     assert (root / "data" / "facts.json").read_bytes() == expected == bytes(joined)
-    assert bytes(Joined.listing("", [], "\n", "\n")) == b"\n"  # an empty feed's tail alone, as "\n".join([]) + "\n"
+    assert bytes(Joined("", [], "\n", "\n")) == b"\n"  # an empty feed's tail alone, as "\n".join([]) + "\n"

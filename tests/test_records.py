@@ -13,6 +13,10 @@ import pytest
 
 from conftest import TODAY, snapshot
 from sitegen.read import codec, records
+from sitegen.render import feeds
+from sitegen.model.graph import digest_of
+from sitegen.model.packed import Packed
+from sitegen.write.values import ValueStore
 from sitegen.build import build
 from sitegen.errors import ContentError
 from sitegen.model import Cite, KeyFact, Pos, Positions, Sheet
@@ -378,3 +382,28 @@ def test_a_check_read_from_the_store_shares_its_texts_and_its_sources_ids(small_
     for (source_id, quote), note in result.links.note_index.items():  # keyed by the quote as cited
         assert source_id is note.source.id and (quote != note.quote or quote is note.quote)
     assert all(any(c is n.source.id for n in result.links.notes) for c in result.cited)
+
+
+def test_a_new_process_takes_the_unchanged_sheets_export_lines_from_the_value_store(small_site, monkeypatch):
+    """A title edit makes the exports again; a new process makes the lines of the sheets whose
+    view it changed (the edited one, and the one that lists it as related) and reads the others
+    back from values.sqlite, each checked against its digest."""
+    build(small_site.config(), today=TODAY)
+    made = []
+    records = feeds._sheet_records
+    monkeypatch.setattr(feeds, "_sheet_records", lambda view: (made.append(view["id"]), records(view))[1])
+    small_site.edit(FERRY, "title: The harbour ferry's winter timetable", "title: Winter ferries")
+    build(small_site.config(), today=TODAY)
+    assert sorted(made) == ["ferry-timetable", "overview"]
+    assert "Winter ferries" in (small_site.site_dir / "data/sheets.json").read_text("utf-8")
+    _cold(small_site)
+
+
+@pytest.mark.parametrize("value", ['{"id":"a"}\n{"fact":"caf\\u00e9"}', "one line", ["a", ["b"]]])
+def test_the_value_store_gives_back_what_it_kept_packed_or_not(tmp_path, value):
+    digest = digest_of(value)
+    for kept in (value, Packed(value)) if isinstance(value, str) else (value,):
+        store = ValueStore(tmp_path / type(kept).__name__)
+        store.keep({digest}, {digest: ("export", kept)})
+        store.close()
+        assert ValueStore(tmp_path / type(kept).__name__).get(digest, "export") == value

@@ -25,6 +25,8 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from .packed import Packed
+
 Deps = dict[str, str]  # node -> its digest when it was read
 # Derived kinds whose values a new process fetches by digest (write/values.py) instead of making
 # them again: a sheet's lines of the JSON exports, which would otherwise need every sheet's view.
@@ -35,6 +37,9 @@ PERSISTED = frozenset({"export"})
 # are not kept either: made again by each reader, they are never all held at once (at 10,000
 # sheets that was a fifth of a build's memory).
 BY_INPUTS = frozenset({"sheet-view", "source-view"})
+# Derived kinds whose values are text that a long-lived session keeps packed between builds
+# (Graph's ``pack``): only the few files made of them all read them.
+PACKED = frozenset({"export", "feed-entry"})
 
 
 def node(kind: str, key: str) -> str:
@@ -176,8 +181,9 @@ class Graph:
     and the stack of nodes being made, to which every read is recorded."""
 
     def __init__(self, leaf: Callable[[str, str], str], memo: Memo | None = None, store=None,
-                 seen: dict[str, str] | None = None):
+                 seen: dict[str, str] | None = None, pack: bool = False):
         self._leaf = leaf                      # (kind, key) -> digest, for leaf kinds
+        self.pack = pack                       # keep the values of PACKED kinds compressed
         self.store = store                     # values.ValueStore of the PERSISTED kinds, or None
         self.previous = memo or Memo()         # entries of the last build (or of this session)
         self._seen = seen                      # every node's digest in the build that made ``memo``
@@ -200,12 +206,20 @@ class Graph:
     def value(self, kind: str, key: str) -> Any:
         """A derived node's value: kept if current, else made (recording what it reads).
         Either way the reader records the node, with the digest of its value."""
+        value = self.kept(kind, key)
+        return value.text() if type(value) is Packed else value
+
+    def kept(self, kind: str, key: str) -> Any:
+        """:meth:`value` as its entry holds it: a packed text stays packed, for a reader that
+        unpacks them one at a time (the exports of a serve session)."""
         name = node(kind, key)
         entry = self._checked(name)
         if entry is not None and entry.value is None and kind in PERSISTED and self.store is not None:
-            entry.value = self.store.get(entry.digest, kind)
+            entry.value = self._kept(kind, self.store.get(entry.digest, kind))
         if entry is None or entry.value is None:
             entry, value = self._make(name, kind, key)
+            if type(entry.value) is Packed:
+                value = entry.value  # the text just made is not held beside it
         else:
             value = entry.value
         if self._frames:
@@ -342,13 +356,17 @@ class Graph:
             return entry
         return None
 
+    def _kept(self, kind: str, value: Any) -> Any:
+        """The value as its entry holds it: packed when it is the text of a PACKED kind and ``pack``."""
+        return Packed(value) if self.pack and kind in PACKED and type(value) is str else value
+
     def _make(self, name: str, kind: str, key: str) -> tuple[Entry, Any]:
         """The node's new entry (holding its value unless it is of a BY_INPUTS kind), and its value."""
         with self.recording() as deps:
             value = self.builders[kind](key)
         by_inputs = kind in BY_INPUTS
         own = digest_of(sorted(deps.items())) if by_inputs else value_digest(value)
-        entry = self.memo.entries[name] = Entry(deps, own, None if by_inputs else value)
+        entry = self.memo.entries[name] = Entry(deps, own, None if by_inputs else self._kept(kind, value))
         self.made.add(name)
         self._current[name] = entry.digest
         return entry, value

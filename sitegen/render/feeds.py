@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..model import routes
+from ..model import packed
 from ..config import SiteConfig
 from .views import Views, absolute
 
@@ -22,27 +23,29 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ufffd\U00010000-\U0010ffff]")
 class Joined:
     """A file's text kept as its parts, encoded and written one by one: joined ahead, facts.json
     (60 MB at 10,000 sheets, its parts already held as the sheets' export lines) would be held
-    from planning to the end of the render, and twice over while it was being joined."""
+    from planning to the end of the render, and twice over while it was being joined.
 
-    __slots__ = ("parts",)
+    ``head + separator.join(lines) + tail``, where the lines are those ``pick`` takes from each
+    item (the item itself without ``pick``): an item may be a packed text (a serve session's,
+    model/packed.py), unpacked only while its lines are written."""
 
-    def __init__(self, parts: list[str]):
-        self.parts = parts
+    __slots__ = ("head", "items", "separator", "tail", "pick")
+
+    def __init__(self, head: str, items: list, separator: str, tail: str,
+                 pick: Callable[[Any], Iterable[str]] | None = None):
+        self.head, self.items, self.separator, self.tail, self.pick = head, items, separator, tail, pick
 
     def __iter__(self) -> Iterator[bytes]:
-        return (part.encode("utf-8") for part in self.parts)
+        yield self.head.encode("utf-8")
+        separator, first = self.separator.encode("utf-8"), True
+        for item in self.items:
+            for line in (self.pick(item) if self.pick else (item,)):
+                yield line.encode("utf-8") if first else separator + line.encode("utf-8")
+                first = False
+        yield self.tail.encode("utf-8")
 
     def __bytes__(self) -> bytes:
         return b"".join(self)
-
-    @classmethod
-    def listing(cls, head: str, items: list[str], separator: str, tail: str) -> "Joined":
-        """``head + separator.join(items) + tail``, as parts."""
-        parts = [head]
-        for index, item in enumerate(items):
-            parts += (separator, item) if index else (item,)
-        parts.append(tail)
-        return cls(parts)
 
 
 def escape(text: str) -> str:
@@ -81,7 +84,7 @@ def atom_feed(views: Views, config: SiteConfig) -> Joined:
     lines.append(f"  <author><name>{_xml_text(config.site_author or config.site_name)}</name></author>")
     lines += [views.graph.value("feed-entry", i) for i in ids]  # a feed entry is kept while it comes out the same
     lines.append("</feed>")
-    return Joined.listing("", lines, "\n", "\n")
+    return Joined("", lines, "\n", "\n")
 
 
 def _feed_entry(sheet, config: SiteConfig) -> str:
@@ -116,10 +119,10 @@ def robots(config: SiteConfig) -> bytes:
     return text.encode("utf-8")
 
 
-def _dump(name: str, lines: list[str]) -> Joined:
+def _dump(name: str, texts: list, pick: Callable[[Any], Iterable[str]]) -> Joined:
     """``{"version": 1, name: [...]}`` with one record per line: readable in a diff,
     and written by json's C encoder (an indented dump takes its slow Python path)."""
-    return Joined.listing(f'{{"version":1,"{name}":[\n', lines, ",\n", "\n]}\n")
+    return Joined(f'{{"version":1,"{name}":[\n', texts, ",\n", "\n]}\n", pick)
 
 
 def _line(record: dict) -> str:
@@ -133,8 +136,9 @@ def _citation(note: dict) -> dict:
             "page": source["url"] + (("#" + note["href"].split("#", 1)[1]) if "#" in note["href"] else "")}
 
 
-def _sheet_records(view) -> tuple[str, list[str]]:
-    """One sheet's line of sheets.json and its lines of facts.json."""
+def _sheet_records(view) -> str:
+    """One sheet's line of sheets.json, then its lines of facts.json, as one text: a line each
+    (JSON text has no newline of its own), which a session can keep packed (graph.PACKED)."""
     sheet = _line({
         "id": view["id"], "url": view["url"], "title": view["title"], "summary": view["summary"],
         "as_of": view["as_of"], "review_by": view["review_by"] or None, "stale": view["stale"],
@@ -153,24 +157,24 @@ def _sheet_records(view) -> tuple[str, list[str]]:
             if kind == "event":
                 fact["date"] = item["date"]
             facts.append(_line(fact))
-    return sheet, facts
+    return "\n".join([sheet, *facts])
 
 
-def _export_lines(views: Views) -> list[tuple[str, list[str]]]:
-    """Each sheet's line of sheets.json and lines of facts.json, in id order. A sheet's lines
-    are a node of the graph made from its view, so a rebuild in the same process encodes
-    only the sheets whose view changed."""
-    return [views.graph.value("export", sheet_id) for sheet_id in sorted(views.ids("sheets"))]
+def _export_texts(views: Views) -> list:
+    """Each sheet's export text (its line of sheets.json, then its lines of facts.json), in id order,
+    as the graph holds it (packed in a serve session). A sheet's text is a node made from its view,
+    so a rebuild in the same process encodes only the sheets whose view changed."""
+    return [views.graph.kept("export", sheet_id) for sheet_id in sorted(views.ids("sheets"))]
 
 
 def sheets_json(views: Views) -> Joined:
     """/data/sheets.json: every sheet."""
-    return _dump("sheets", [line for line, _ in _export_lines(views)])
+    return _dump("sheets", _export_texts(views), lambda value: (packed.first_line(value),))
 
 
 def facts_json(views: Views) -> Joined:
     """/data/facts.json: every fact with its citation."""
-    return _dump("facts", [fact for _, facts in _export_lines(views) for fact in facts])
+    return _dump("facts", _export_texts(views), lambda value: packed.text(value).split("\n")[1:])
 
 
 def outputs(views: Views, config: SiteConfig) -> list[tuple[str, Callable[[], Joined]]]:
@@ -181,7 +185,7 @@ def outputs(views: Views, config: SiteConfig) -> list[tuple[str, Callable[[], Jo
     known = views.site.links
     views.graph.builders.update({
         "feed-entry": lambda i: _feed_entry(views.sheet_record(i)[0], config) if i in known else None,
-        "export": lambda i: list(_sheet_records(views.sheet(i))) if i in known else None,
+        "export": lambda i: _sheet_records(views.sheet(i)) if i in known else None,
     })
     return [(routes.FACTS_JSON, lambda: facts_json(views)), (routes.SHEETS_JSON, lambda: sheets_json(views)),
             (routes.FEED, lambda: atom_feed(views, config))]

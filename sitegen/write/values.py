@@ -4,7 +4,7 @@ Rebuilding ``data/facts.json`` after a one-sheet edit needs every sheet's
 lines; making them again means making every sheet's view. The graph knows the
 digest of each unchanged sheet's lines, so their text is fetched here by that
 digest instead. The store is SQLite holding JSON text: nothing in it can run
-code, and a value is used only if its text hashes to the digest asked for,
+code, and a value is used only if what it reads back hashes to the digest asked for,
 so a corrupt, foreign or hand-edited entry is a miss, never a wrong value.
 """
 
@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ..model.graph import digest_of
+from ..model import packed
 from ..read.records import cache_journal
 
-FORMAT = 1
+FORMAT = 2  # 2: a sheet's export lines are one text, a line each
 
 
 def _text(value: Any) -> str:
-    """The JSON text whose digest is the value's digest (see deps.digest_of)."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    """The value as JSON text (a packed text unpacked first); read back, it hashes to its digest."""
+    return json.dumps(packed.text(value), sort_keys=True, ensure_ascii=False)
 
 
 class ValueStore:
