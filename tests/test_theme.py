@@ -74,3 +74,16 @@ def test_every_template_is_compiled_before_workers_fork_and_a_broken_unused_one_
     env = make_environment((tmp_path,))
     Renderer.compile_templates(SimpleNamespace(env=env))
     assert sorted(name for _, name in env.cache) == ["good.html"]
+
+
+def test_a_long_page_is_written_in_parts_that_join_to_the_page_jinja_renders(tmp_path):
+    """render_parts hands a page to the writer a few thousand pieces at a time (a 17 MB timeline
+    is never held whole); the parts are the rendered page's bytes, whatever the split."""
+    from types import SimpleNamespace
+
+    from sitegen.render.pages import PageJob, Renderer, make_environment
+    (tmp_path / "long.html").write_text("{% for i in range(20000) %}<li>{{ i }} é</li>{% endfor %}\n", encoding="utf-8")
+    env = make_environment((tmp_path,))
+    renderer = SimpleNamespace(env=env)
+    parts = list(Renderer._parts(renderer, PageJob("long/index.html", "long.html", dict), {}))
+    assert len(parts) > 2 and b"".join(parts) == env.get_template("long.html").render().encode("utf-8")

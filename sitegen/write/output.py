@@ -385,7 +385,7 @@ def render_pages(renderer, pending: list, jobs: int, staging: Path) -> None:
     whatever the split, and no page is held in memory longer than it takes to write."""
     def render(start: int, end: int) -> None:
         for job in pending[start:end]:
-            write_file(staging, job.path, renderer.render(job))
+            write_file(staging, job.path, renderer.render_parts(job))
 
     if len(pending) >= PARALLEL_THRESHOLD and workers.can_fork(jobs):
         renderer.compile_templates()
