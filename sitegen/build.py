@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import memory
 from .render import feeds
-from .write import output, search, spare, staging
+from .write import inplace, output, search, spare, staging
 from .model import routes
 from .config import SiteConfig
 from .errors import Collector, Diagnostic, UsageError
@@ -223,17 +223,17 @@ IN_PLACE_MAX = 200  # pages: a bigger change is built in a fresh folder and swap
 def update_site(plan: Plan, config: SiteConfig, copies: dict[str, Path], cache: BuildCache) -> list[str]:
     """Rewrite, in site_dir itself, only the files that changed (``sitegen serve``'s private folder).
 
-    Everything is rendered before the first byte is written, so a template error
-    leaves the site as it was; each file is replaced by a rename. Pages and files
-    the previous build wrote and this one does not are removed.
-    """
+    Everything is written aside before the first file is replaced (write/inplace.py), so a
+    template error leaves the site as it was. Pages and files the previous build wrote and
+    this one does not are removed."""
     site_dir = config.site_dir
-    new = {job.path: plan.renderer.render(job) for job in plan.pending}
-    cache.forget()  # from here until the new manifest is saved, the old one would describe the wrong site
-    for path, data in new.items():
-        output.replace_file(site_dir, path, data)
-    for path, data in plan.made.items():
-        output.replace_file(site_dir, path, bytes(data), only_if_changed=True)
+    with inplace.Update(site_dir) as update:
+        for job in plan.pending:
+            update.write(job.path, plan.renderer.render_parts(job))
+        for path, data in plan.made.items():
+            update.write(path, data, only_if_changed=True)
+        cache.forget()  # from here until the new manifest is saved, the old one would describe the wrong site
+        update.commit()
     for path, source in copies.items():
         output.replace_copy(site_dir, path, source)
     files = sorted(copies)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TEMPLATES, TODAY, TinySite, snapshot
-from sitegen.write import output
+from sitegen.write import inplace, output
 from sitegen import workers
 from sitegen.build import build, check
 from sitegen.errors import ContentError
@@ -291,3 +291,32 @@ def test_cache_folder_is_outside_the_site(site: TinySite):
     assert (site.root / ".sitegen-cache").is_dir()
     assert not any(".sitegen-cache" in p.as_posix() for p in site.site_dir.rglob("*"))
     assert Path(site.config().cache_dir) == site.root / ".sitegen-cache"
+
+
+def test_an_in_place_update_writes_everything_aside_before_it_replaces_anything(site: TinySite):
+    """A title edit rewrites the sheets list before the sheet; the sheet's template fails: the
+    list written aside is dropped with it, and serve's folder is as it was, with nothing left over.
+    A good update leaves nothing aside either."""
+    session = Session(update_in_place=True)
+    build(site.config(), today=TODAY, session=session)
+    before = snapshot(site.site_dir)
+    edit(site, "content/sheets/bridge-repairs.md", "title: ", "title: Renamed, ")
+    edit(site, "templates/sheet.html", "{% block content %}", "{% block content %}{{ sheet.missing_field }}")
+    with pytest.raises(ContentError, match="missing_field"):
+        build(site.config(), today=TODAY, session=session)
+    assert snapshot(site.site_dir) == before
+    assert not (site.site_dir / inplace.SCRATCH).exists()
+    edit(site, "templates/sheet.html", "{% block content %}{{ sheet.missing_field }}", "{% block content %}")
+    incremental_equals_cold(site, session)
+    assert "Renamed, " in (site.site_dir / "sheets/index.html").read_text("utf-8")
+    assert not (site.site_dir / inplace.SCRATCH).exists()
+
+
+@pytest.mark.parametrize("old, new, same", [(b"", b"", True), (b"abc", b"abd", False), (b"abc", b"abcd", False),
+                                            (b"x" * 3_000_000, b"x" * 3_000_000, True),
+                                            (b"x" * 3_000_000, b"x" * 2_999_999 + b"y", False)])
+def test_an_unchanged_export_is_found_so_by_comparing_its_bytes_a_chunk_at_a_time(tmp_path, old, new, same):
+    (tmp_path / "old").write_bytes(old)
+    (tmp_path / "new").write_bytes(new)
+    assert inplace._same_bytes(tmp_path / "new", tmp_path / "old") is same
+    assert inplace._same_bytes(tmp_path / "new", tmp_path / "missing") is False
