@@ -8,7 +8,9 @@ caches must be ignored, never trusted.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from conftest import TEMPLATES, TODAY, TinySite, snapshot
 from sitegen.write import inplace, output
 from sitegen import workers
 from sitegen.build import build, check
-from sitegen.errors import ContentError
+from sitegen.errors import ContentError, OutputError
 from sitegen.session import Session
 
 
@@ -320,3 +322,22 @@ def test_an_unchanged_export_is_found_so_by_comparing_its_bytes_a_chunk_at_a_tim
     (tmp_path / "new").write_bytes(new)
     assert inplace._same_bytes(tmp_path / "new", tmp_path / "old") is same
     assert inplace._same_bytes(tmp_path / "new", tmp_path / "missing") is False
+
+
+def test_a_full_disk_during_an_in_place_update_leaves_serves_folder_as_it_was(tmp_path):
+    site = tmp_path / "site"
+    (site / "sheets").mkdir(parents=True)
+    (site / "index.html").write_bytes(b"old home")
+
+    def parts():
+        yield b"new home, half written"
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OutputError) as info, inplace.Update(site) as update:
+        update.write("sheets/index.html", b"a new list")
+        update.write("index.html", parts())
+        update.commit()
+    assert str(info.value) == ("no space left on device while writing 'index.html'; the previous site is "
+                               "untouched — free some space and build again")
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == ["index.html", "sheets"]
+    assert (site / "index.html").read_bytes() == b"old home"

@@ -127,16 +127,19 @@ def free_bytes(path: Path) -> int:
 
 
 # Runs the real command line with Path.write_bytes failing with ENOSPC after ``limit`` calls.
+# Every file sitegen writes is opened through Path.open (write_bytes too, and pages written in
+# parts): the disk is full from the file after the first ``limit`` ones.
 FULL_DISK = r"""
 import errno, os, pathlib, sys
 limit, calls = int(sys.argv[1]), [0]
-write_bytes = pathlib.Path.write_bytes
-def full(self, data):
-    calls[0] += 1
-    if calls[0] > limit:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-    return write_bytes(self, data)
-pathlib.Path.write_bytes = full
+open_ = pathlib.Path.open
+def full(self, mode="r", *args, **kwargs):
+    if "w" in mode:
+        calls[0] += 1
+        if calls[0] > limit:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+    return open_(self, mode, *args, **kwargs)
+pathlib.Path.open = full
 sys.argv = ["sitegen", "build"]
 from sitegen.cli import main
 main()

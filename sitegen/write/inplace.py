@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import OutputError
-from .output import BUFFER, _remove, safe_path
+from .output import BUFFER, _raise_if_no_space, _remove, safe_path
 
 SCRATCH = ".sitegen-new"  # inside site_dir, so that a rename moves a file into place
 
@@ -45,6 +45,7 @@ class Update:
                 else:
                     file.writelines(data)
         except OSError as e:
+            _raise_if_no_space(e, relpath)
             raise OutputError(f"could not write '{relpath}': {e.strerror}; build again once the problem is fixed") from e
         self.ready.append((temp, path, only_if_changed))
 
